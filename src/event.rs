@@ -1,0 +1,216 @@
+//! The invocation payload: any JSON object. `dry_run` and `targets` are read from its top level, or
+//! from `detail` when that is an object (EventBridge rules) or a JSON-encoded object (Scheduler).
+
+use serde_json::{Map, Value};
+use std::fmt;
+
+/// What the event asks of this run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunRequest {
+    pub dry_run: bool,
+    /// Restrict the run to these target names.
+    pub targets: Option<Vec<String>>,
+}
+
+/// The payload cannot be understood; nothing was called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventError {
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for EventError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid event: {}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for EventError {}
+
+fn error(field: impl Into<String>, message: impl Into<String>) -> EventError {
+    EventError {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+impl RunRequest {
+    /// Reads a payload. Top-level fields win over the same fields in `detail`.
+    pub fn from_event(payload: &Value) -> Result<RunRequest, EventError> {
+        let Value::Object(top) = payload else {
+            return Err(error(
+                "payload",
+                format!(
+                    "is {}, not a JSON object; send an object such as {{}} or {{\"dry_run\": true}}",
+                    kind(payload)
+                ),
+            ));
+        };
+        let parsed_detail;
+        let detail = match top.get("detail") {
+            Some(Value::Object(d)) => Some(d),
+            Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
+                Ok(Value::Object(d)) => {
+                    parsed_detail = d;
+                    Some(&parsed_detail)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let pick = |key: &str| -> Option<(String, &Value)> {
+            top.get(key).map(|v| (key.to_owned(), v)).or_else(|| {
+                detail
+                    .and_then(|d: &Map<String, Value>| d.get(key))
+                    .map(|v| (format!("detail.{key}"), v))
+            })
+        };
+
+        let dry_run = match pick("dry_run") {
+            None | Some((_, Value::Null)) => false,
+            Some((_, Value::Bool(b))) => *b,
+            Some((field, v)) => {
+                return Err(error(
+                    field,
+                    format!("is {}, not a boolean; use true or false", kind(v)),
+                ))
+            }
+        };
+        let targets = match pick("targets") {
+            None | Some((_, Value::Null)) => None,
+            Some((field, Value::Array(items))) => {
+                if items.is_empty() {
+                    return Err(error(
+                        field,
+                        "is an empty list; name at least one target, or leave `targets` out to run them all",
+                    ));
+                }
+                let mut names = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => names.push(s.clone()),
+                        other => {
+                            return Err(error(
+                                format!("{field}[{i}]"),
+                                format!("is {}, not a string; list target names", kind(other)),
+                            ))
+                        }
+                    }
+                }
+                Some(names)
+            }
+            Some((field, v)) => {
+                return Err(error(
+                    field,
+                    format!("is {}, not a list; use e.g. [\"orders-db\"]", kind(v)),
+                ))
+            }
+        };
+        Ok(RunRequest { dry_run, targets })
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<RunRequest, EventError> {
+        RunRequest::from_event(&v)
+    }
+
+    #[test]
+    fn shipped_events_parse() {
+        let rule: Value =
+            serde_json::from_slice(include_bytes!("../events/scheduled-rule.json")).unwrap();
+        assert_eq!(parse(rule).unwrap(), RunRequest::default());
+        let scheduler: Value =
+            serde_json::from_slice(include_bytes!("../events/scheduler.json")).unwrap();
+        assert_eq!(parse(scheduler).unwrap(), RunRequest::default());
+        let dry: Value = serde_json::from_slice(include_bytes!("../events/dry-run.json")).unwrap();
+        assert!(parse(dry).unwrap().dry_run);
+        let single: Value =
+            serde_json::from_slice(include_bytes!("../events/single-target.json")).unwrap();
+        assert_eq!(parse(single).unwrap().targets.map(|t| t.len()), Some(1));
+    }
+
+    #[test]
+    fn fields_are_read_from_top_level_detail_object_and_detail_string() {
+        let want = RunRequest {
+            dry_run: true,
+            targets: Some(vec!["a".into()]),
+        };
+        assert_eq!(
+            parse(json!({"dry_run": true, "targets": ["a"]})).unwrap(),
+            want
+        );
+        assert_eq!(
+            parse(json!({"detail": {"dry_run": true, "targets": ["a"]}})).unwrap(),
+            want
+        );
+        assert_eq!(
+            parse(json!({"detail": "{\"dry_run\": true, \"targets\": [\"a\"]}"})).unwrap(),
+            want
+        );
+        // Top level wins over detail.
+        assert!(
+            !parse(json!({"dry_run": false, "detail": {"dry_run": true}}))
+                .unwrap()
+                .dry_run
+        );
+    }
+
+    #[test]
+    fn other_content_is_ignored() {
+        assert_eq!(parse(json!({})).unwrap(), RunRequest::default());
+        assert_eq!(
+            parse(json!({"detail": "not json", "x": 1})).unwrap(),
+            RunRequest::default()
+        );
+        assert_eq!(
+            parse(json!({"detail": "[1]"})).unwrap(),
+            RunRequest::default()
+        );
+        assert_eq!(
+            parse(json!({"detail": 3, "dry_run": null})).unwrap(),
+            RunRequest::default()
+        );
+    }
+
+    #[test]
+    fn bad_payloads_name_the_field() {
+        let cases = [
+            (json!([]), "payload", "not a JSON object"),
+            (json!("x"), "payload", "not a JSON object"),
+            (json!({"dry_run": "yes"}), "dry_run", "not a boolean"),
+            (
+                json!({"detail": {"dry_run": 1}}),
+                "detail.dry_run",
+                "not a boolean",
+            ),
+            (json!({"targets": "a"}), "targets", "not a list"),
+            (json!({"targets": []}), "targets", "empty list"),
+            (
+                json!({"detail": "{\"targets\": [1]}"}),
+                "detail.targets[0]",
+                "not a string",
+            ),
+        ];
+        for (payload, field, text) in cases {
+            let e = parse(payload.clone()).unwrap_err();
+            assert_eq!(e.field, field, "{payload}");
+            assert!(e.message.contains(text), "{e}");
+        }
+    }
+}

@@ -1,0 +1,2 @@
+export * from './hyperdrive-dsql-rotator';
+export * from './rotation-plan';

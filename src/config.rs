@@ -837,7 +837,8 @@ mod tests {
     fn each_bad_variable_is_named_with_a_fix() {
         let targets = format!(r#"[{{"name":"a","host":"{HOST}"}}]"#);
         let t = targets.as_str();
-        let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+        type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+        let cases: Vec<Case> = vec![
             (
                 vec![
                     ("CLOUDFLARE_ACCOUNT_ID", ACCOUNT),

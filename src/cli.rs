@@ -1,0 +1,214 @@
+//! The command-line entry point: one run with the same configuration as the Lambda, the report on
+//! stdout, logs on stderr; exit 0 when every target succeeded, 1 when one failed, 2 when the
+//! configuration, the event or the arguments are invalid (nothing was called).
+
+use crate::config::Settings;
+use crate::event::RunRequest;
+use crate::run::{aws_sdk_config, Rotator};
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::time::Instant;
+
+pub const USAGE: &str = "\
+Usage: hyperdrive-dsql-rotator [--dry-run] [--event FILE|-] [--timeout SECONDS]
+
+Signs Aurora DSQL auth tokens and upserts one Cloudflare Hyperdrive config per target, once.
+Configuration comes from the environment (HYPERDRIVE_TARGETS, CLOUDFLARE_API_TOKEN_SECRET_ID, ...;
+see README.md). The run's report (JSON) goes to stdout, logs to stderr.
+
+Options:
+  --dry-run          do everything up to the writes; actions are would_create / would_update
+  --event FILE|-     read an invocation event (JSON object) from FILE, or stdin with -
+  --timeout SECONDS  give up retrying after this long (default 300)
+  -h, --help         print this help
+  -V, --version      print the version
+
+Exit status: 0 every target succeeded, 1 a target failed, 2 invalid configuration,
+event or arguments (nothing was called).
+When AWS_LAMBDA_RUNTIME_API is set, it runs as an AWS Lambda function instead.";
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Parsed command-line arguments.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Args {
+    pub dry_run: bool,
+    pub event: Option<String>,
+    pub timeout: Duration,
+}
+
+/// What the arguments ask for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Run(Args),
+    Help,
+    Version,
+}
+
+pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut parsed = Args {
+        dry_run: false,
+        event: None,
+        timeout: DEFAULT_TIMEOUT,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = |name: &str| {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value; see --help"))
+        };
+        match flag.as_str() {
+            "--dry-run" => parsed.dry_run = true,
+            "--event" => parsed.event = Some(value("--event")?),
+            "--timeout" => {
+                let v = value("--timeout")?;
+                let secs = v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|s| (1..=86_400).contains(s))
+                    .ok_or_else(|| {
+                        format!("--timeout {v:?} is not a number of seconds from 1 to 86400")
+                    })?;
+                parsed.timeout = Duration::from_secs(secs);
+            }
+            "-h" | "--help" => return Ok(Command::Help),
+            "-V" | "--version" => return Ok(Command::Version),
+            other => return Err(format!("unknown argument {other:?}; see --help")),
+        }
+    }
+    Ok(Command::Run(parsed))
+}
+
+fn read_event(source: Option<&str>) -> Result<serde_json::Value, String> {
+    let text = match source {
+        None => return Ok(serde_json::json!({})),
+        Some("-") => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| format!("--event -: could not read stdin: {e}"))?;
+            s
+        }
+        Some(path) => std::fs::read_to_string(path).map_err(|e| format!("--event {path}: {e}"))?,
+    };
+    serde_json::from_str(&text)
+        .map_err(|e| format!("--event {}: not JSON ({e})", source.unwrap_or("-")))
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
+    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    let args = match parse_args(args) {
+        Ok(Command::Run(a)) => a,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Ok(Command::Version) => {
+            println!("hyperdrive-dsql-rotator {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => return usage_error(&e),
+    };
+    let settings = match Settings::from_process_env() {
+        Ok(s) => s,
+        Err(e) => return usage_error(&e.to_string()),
+    };
+    let mut request = match read_event(args.event.as_deref())
+        .and_then(|v| RunRequest::from_event(&v).map_err(|e| e.to_string()))
+    {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
+    request.dry_run |= args.dry_run;
+    if let Err(p) = settings.select(request.targets.as_deref()) {
+        return usage_error(&format!("invalid event: {p}"));
+    }
+
+    let deadline = Instant::now() + args.timeout;
+    let rotator = match Rotator::new(settings, &aws_sdk_config().await).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not build the HTTP client: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let report = match rotator.run(&request, deadline).await {
+        Ok(r) => r,
+        Err(p) => return usage_error(&format!("invalid event: {p}")),
+    };
+    report.log();
+    match serde_json::to_string_pretty(&report) {
+        Ok(json) => println!("{json}"),
+        Err(e) => eprintln!("error: could not print the report: {e}"),
+    }
+    if report.summary.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|s| (*s).to_owned()))
+    }
+
+    #[test]
+    fn flags_are_parsed() {
+        assert_eq!(
+            parse(&[]).unwrap(),
+            Command::Run(Args {
+                dry_run: false,
+                event: None,
+                timeout: DEFAULT_TIMEOUT
+            })
+        );
+        assert_eq!(
+            parse(&["--dry-run", "--event", "-", "--timeout=30"]).unwrap(),
+            Command::Run(Args {
+                dry_run: true,
+                event: Some("-".into()),
+                timeout: Duration::from_secs(30)
+            })
+        );
+        assert_eq!(
+            parse(&["--event=e.json"]).unwrap(),
+            Command::Run(Args {
+                dry_run: false,
+                event: Some("e.json".into()),
+                timeout: DEFAULT_TIMEOUT
+            })
+        );
+        assert_eq!(parse(&["--help"]).unwrap(), Command::Help);
+        assert_eq!(parse(&["-V"]).unwrap(), Command::Version);
+    }
+
+    #[test]
+    fn bad_arguments_say_what_to_do() {
+        assert!(parse(&["--event"])
+            .unwrap_err()
+            .contains("--event needs a value"));
+        assert!(parse(&["--timeout", "0"])
+            .unwrap_err()
+            .contains("from 1 to 86400"));
+        assert!(parse(&["--dryrun"])
+            .unwrap_err()
+            .contains("unknown argument \"--dryrun\""));
+    }
+}

@@ -1,0 +1,124 @@
+//! The Lambda entry point: configuration is read once per container, clients are built on the first
+//! invocation and reused; a run with any failed target returns an error so that Lambda's `Errors`
+//! metric, retries and on-failure destination see it.
+
+use crate::config::Settings;
+use crate::event::RunRequest;
+use crate::report::Report;
+use crate::run::{aws_sdk_config, Rotator};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde_json::Value;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
+
+/// Time kept back from the invocation deadline to log and answer.
+const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
+
+/// Why an invocation failed; its `error_type` is what the Lambda console and destinations show.
+#[derive(Debug)]
+pub enum HandlerError {
+    /// The environment is invalid: nothing was called.
+    Configuration(String),
+    /// The event is invalid: nothing was called.
+    InvalidEvent(String),
+    /// Clients could not be built.
+    Initialization(String),
+    /// The run happened and at least one target failed.
+    TargetsFailed(String),
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandlerError::Configuration(m)
+            | HandlerError::InvalidEvent(m)
+            | HandlerError::Initialization(m)
+            | HandlerError::TargetsFailed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(e: HandlerError) -> Diagnostic {
+        let error_type = match e {
+            HandlerError::Configuration(_) => "ConfigurationError",
+            HandlerError::InvalidEvent(_) => "InvalidEvent",
+            HandlerError::Initialization(_) => "InitializationError",
+            HandlerError::TargetsFailed(_) => "TargetsFailed",
+        };
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+struct State {
+    settings: Result<Settings, String>,
+    function_name: String,
+    rotator: OnceCell<Rotator>,
+}
+
+/// Runs the Lambda runtime loop until the process is stopped.
+pub async fn main() -> Result<(), lambda_runtime::Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let settings = Settings::from_process_env().map_err(|e| e.to_string());
+    if let Err(e) = &settings {
+        tracing::error!(error = %e, "every invocation will fail until the configuration is fixed");
+    }
+    let state = Arc::new(State {
+        settings,
+        function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
+        rotator: OnceCell::new(),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let state = state.clone();
+        async move { handle(&state, event).await }
+    }))
+    .await
+}
+
+async fn handle(state: &State, event: LambdaEvent<Value>) -> Result<Report, HandlerError> {
+    let settings = state
+        .settings
+        .as_ref()
+        .map_err(|e| HandlerError::Configuration(e.clone()))?;
+    let request = RunRequest::from_event(&event.payload)
+        .map_err(|e| HandlerError::InvalidEvent(e.to_string()))?;
+    settings
+        .select(request.targets.as_deref())
+        .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
+
+    let rotator = state
+        .rotator
+        .get_or_try_init(|| async { Rotator::new(settings.clone(), &aws_sdk_config().await).await })
+        .await
+        .map_err(|e| {
+            HandlerError::Initialization(format!("could not build the HTTP client: {e}"))
+        })?;
+
+    let left = event
+        .context
+        .deadline()
+        .duration_since(rotator.clock().now())
+        .unwrap_or_default();
+    let deadline = Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
+    let report = rotator
+        .run(&request, deadline)
+        .await
+        .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
+    report.log();
+    // The metric line goes to stdout as is: CloudWatch reads Embedded Metric Format from the log.
+    println!(
+        "{}",
+        report.emf_line(&state.function_name, rotator.clock().now())
+    );
+    if report.summary.failed > 0 {
+        Err(HandlerError::TargetsFailed(report.failure_summary()))
+    } else {
+        Ok(report)
+    }
+}

@@ -114,16 +114,22 @@ pub fn convert(schema: &Value, components: &Map<String, Value>, direction: Direc
                     .unwrap_or_default();
                 out.insert(key.clone(), Value::Array(list));
             }
-            "required" if direction == Direction::Request => {
-                let props = obj.get("properties").and_then(Value::as_object);
+            "required" => {
+                // readOnly properties are not sent in requests; writeOnly ones are not returned in responses.
+                let hidden = match direction {
+                    Direction::Request => "readOnly",
+                    Direction::Response => "writeOnly",
+                };
                 let kept: Vec<Value> = value
                     .as_array()
                     .map(|names| {
                         names
                             .iter()
                             .filter(|name| {
-                                let prop = name.as_str().and_then(|n| props.and_then(|p| p.get(n)));
-                                !prop.is_some_and(|p| is_read_only(p, components))
+                                let prop = name
+                                    .as_str()
+                                    .and_then(|n| find_property(schema, n, components, 0));
+                                !prop.is_some_and(|p| has_flag(p, hidden, components))
                             })
                             .cloned()
                             .collect()
@@ -143,16 +149,43 @@ pub fn convert(schema: &Value, components: &Map<String, Value>, direction: Direc
     Value::Object(out)
 }
 
-fn is_read_only(schema: &Value, components: &Map<String, Value>) -> bool {
-    if schema.get("readOnly").and_then(Value::as_bool) == Some(true) {
-        return true;
-    }
+fn resolve<'a>(schema: &'a Value, components: &'a Map<String, Value>) -> &'a Value {
     schema
         .get("$ref")
         .and_then(Value::as_str)
         .and_then(|r| r.strip_prefix("#/components/schemas/"))
         .and_then(|name| components.get(name))
-        .is_some_and(|target| target.get("readOnly").and_then(Value::as_bool) == Some(true))
+        .unwrap_or(schema)
+}
+
+/// The schema of property `name` as seen from `schema`: its own `properties`, or those of its `allOf` members
+/// (through `$ref`s), where OpenAPI documents often declare them.
+fn find_property<'a>(
+    schema: &'a Value,
+    name: &str,
+    components: &'a Map<String, Value>,
+    depth: usize,
+) -> Option<&'a Value> {
+    if depth > 8 {
+        return None;
+    }
+    let schema = resolve(schema, components);
+    if let Some(prop) = schema.get("properties").and_then(|p| p.get(name)) {
+        return Some(prop);
+    }
+    schema
+        .get("allOf")
+        .and_then(Value::as_array)?
+        .iter()
+        .find_map(|member| find_property(member, name, components, depth + 1))
+}
+
+fn has_flag(schema: &Value, flag: &str, components: &Map<String, Value>) -> bool {
+    schema.get(flag).and_then(Value::as_bool) == Some(true)
+        || resolve(schema, components)
+            .get(flag)
+            .and_then(Value::as_bool)
+            == Some(true)
 }
 
 /// Validates `instance`; on failure returns one line per error, each starting with its JSON pointer

@@ -550,8 +550,11 @@ fn log(shared: &Shared, method: &Method, path: &str, status: Option<u16>, fault:
     }
 }
 
-fn admin_error(status: u16, message: &str) -> Resp {
-    json_response(status, &json!({"error": message}))
+/// An admin API failure: status and message, answered as `{"error": message}`.
+type AdminError = (u16, String);
+
+fn admin_error(status: u16, message: &str) -> AdminError {
+    (status, message.to_string())
 }
 
 fn handle_admin(
@@ -562,11 +565,11 @@ fn handle_admin(
     body: &[u8],
 ) -> Resp {
     let rest = path.trim_start_matches(ADMIN_PREFIX);
-    let parse_body = || -> Result<Value, Resp> {
+    let parse_body = || -> Result<Value, AdminError> {
         serde_json::from_slice(body)
             .map_err(|e| admin_error(400, &format!("body is not JSON: {e}")))
     };
-    let result: Result<Value, Resp> = match (method.clone(), rest) {
+    let result: Result<Value, AdminError> = match (method.clone(), rest) {
         (Method::GET, "/configs") => {
             let inner = shared.lock();
             let account = query_param(query, "account_id");
@@ -641,7 +644,7 @@ fn handle_admin(
     };
     match result {
         Ok(v) => json_response(200, &v),
-        Err(resp) => resp,
+        Err((status, message)) => json_response(status, &json!({"error": message})),
     }
 }
 

@@ -186,6 +186,12 @@ pub struct Inner {
     pub id_seq: u64,
 }
 
+/// The emulator's only reading of the real clock; `Inner::now` puts the test override in front of it.
+#[allow(clippy::disallowed_methods)]
+pub fn system_now() -> SystemTime {
+    SystemTime::now()
+}
+
 /// `result_info` of a list response.
 pub fn result_info(page: u64, per_page: u64, count: usize, total: usize) -> Value {
     let total_pages = (total as u64).div_ceil(per_page);
@@ -296,13 +302,13 @@ pub fn connection_test(
 
 impl Inner {
     pub fn now(&self) -> SystemTime {
-        self.now_override.unwrap_or_else(SystemTime::now)
+        self.now_override.unwrap_or_else(system_now)
     }
 
     fn new_id(&mut self) -> String {
         loop {
             self.id_seq += 1;
-            let nanos = SystemTime::now()
+            let nanos = system_now()
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map(|d| d.as_nanos())
                 .unwrap_or_default();

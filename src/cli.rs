@@ -104,7 +104,7 @@ fn read_event(source: Option<&str>) -> Result<serde_json::Value, String> {
 
 /// Runs the command line; returns the process exit code.
 pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
-    lambda_runtime::tracing::init_default_subscriber_with_writer(std::io::stderr);
+    crate::logging::init(std::io::stderr);
     let args = match parse_args(args) {
         Ok(Command::Run(a)) => a,
         Ok(Command::Help) => {

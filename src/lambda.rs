@@ -56,69 +56,99 @@ impl From<HandlerError> for Diagnostic {
     }
 }
 
-struct State {
+/// The function: configuration read once per container, clients built on first use.
+#[derive(Debug)]
+pub struct Handler {
     settings: Result<Settings, String>,
     function_name: String,
     rotator: OnceCell<Rotator>,
 }
 
-/// Runs the Lambda runtime loop until the process is stopped.
-pub async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::tracing::init_default_subscriber();
-    let settings = Settings::from_process_env().map_err(|e| e.to_string());
-    if let Err(e) = &settings {
-        tracing::error!(error = %e, "every invocation will fail until the configuration is fixed");
+impl Handler {
+    /// Reads the configuration from the process environment.
+    pub fn from_process_env() -> Handler {
+        let settings = Settings::from_process_env().map_err(|e| e.to_string());
+        if let Err(e) = &settings {
+            tracing::error!(error = %e, "every invocation will fail until the configuration is fixed");
+        }
+        Handler {
+            settings,
+            function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
+            rotator: OnceCell::new(),
+        }
     }
-    let state = Arc::new(State {
-        settings,
-        function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
-        rotator: OnceCell::new(),
-    });
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
-        let state = state.clone();
-        async move { handle(&state, event).await }
-    }))
-    .await
+
+    /// A handler around an already built rotator (tests, or a custom AWS configuration).
+    pub fn with_rotator(rotator: Rotator, function_name: &str) -> Handler {
+        Handler {
+            settings: Ok(rotator.settings().clone()),
+            function_name: function_name.to_owned(),
+            rotator: OnceCell::new_with(Some(rotator)),
+        }
+    }
+
+    /// A handler whose configuration failed to load (every invocation reports it).
+    pub fn with_invalid_configuration(error: &crate::config::ConfigError) -> Handler {
+        Handler {
+            settings: Err(error.to_string()),
+            function_name: String::new(),
+            rotator: OnceCell::new(),
+        }
+    }
+
+    /// One invocation.
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Report, HandlerError> {
+        let settings = self
+            .settings
+            .as_ref()
+            .map_err(|e| HandlerError::Configuration(e.clone()))?;
+        let request = RunRequest::from_event(&event.payload)
+            .map_err(|e| HandlerError::InvalidEvent(e.to_string()))?;
+        settings
+            .select(request.targets.as_deref())
+            .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
+
+        let rotator = self
+            .rotator
+            .get_or_try_init(|| async {
+                Rotator::new(settings.clone(), &aws_sdk_config().await).await
+            })
+            .await
+            .map_err(|e| {
+                HandlerError::Initialization(format!("could not build the HTTP client: {e}"))
+            })?;
+
+        let left = event
+            .context
+            .deadline()
+            .duration_since(rotator.clock().now())
+            .unwrap_or_default();
+        let deadline = Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
+        let report = rotator
+            .run(&request, deadline)
+            .await
+            .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
+        report.log();
+        // The metric line goes to stdout as is: CloudWatch reads Embedded Metric Format from the log.
+        println!(
+            "{}",
+            report.emf_line(&self.function_name, rotator.clock().now())
+        );
+        if report.summary.failed > 0 {
+            Err(HandlerError::TargetsFailed(report.failure_summary()))
+        } else {
+            Ok(report)
+        }
+    }
 }
 
-async fn handle(state: &State, event: LambdaEvent<Value>) -> Result<Report, HandlerError> {
-    let settings = state
-        .settings
-        .as_ref()
-        .map_err(|e| HandlerError::Configuration(e.clone()))?;
-    let request = RunRequest::from_event(&event.payload)
-        .map_err(|e| HandlerError::InvalidEvent(e.to_string()))?;
-    settings
-        .select(request.targets.as_deref())
-        .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
-
-    let rotator = state
-        .rotator
-        .get_or_try_init(|| async { Rotator::new(settings.clone(), &aws_sdk_config().await).await })
-        .await
-        .map_err(|e| {
-            HandlerError::Initialization(format!("could not build the HTTP client: {e}"))
-        })?;
-
-    let left = event
-        .context
-        .deadline()
-        .duration_since(rotator.clock().now())
-        .unwrap_or_default();
-    let deadline = Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
-    let report = rotator
-        .run(&request, deadline)
-        .await
-        .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
-    report.log();
-    // The metric line goes to stdout as is: CloudWatch reads Embedded Metric Format from the log.
-    println!(
-        "{}",
-        report.emf_line(&state.function_name, rotator.clock().now())
-    );
-    if report.summary.failed > 0 {
-        Err(HandlerError::TargetsFailed(report.failure_summary()))
-    } else {
-        Ok(report)
-    }
+/// Runs the Lambda runtime loop until the process is stopped.
+pub async fn main() -> Result<(), lambda_runtime::Error> {
+    crate::logging::init(std::io::stdout);
+    let handler = Arc::new(Handler::from_process_env());
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+        let handler = handler.clone();
+        async move { handler.handle(event).await }
+    }))
+    .await
 }

@@ -10,6 +10,7 @@ pub mod credentials;
 pub mod event;
 pub mod hyperdrive;
 pub mod lambda;
+pub mod logging;
 pub mod report;
 pub mod retry;
 pub mod run;

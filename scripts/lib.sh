@@ -1,0 +1,80 @@
+# Shared by scripts/*.sh: the project's Python virtualenv and background servers on loopback,
+# each stopped by PID when the calling script exits (also on Ctrl-C).
+# shellcheck shell=bash
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$ROOT/.venv"
+RUN_DIR="$ROOT/.run"
+mkdir -p "$RUN_DIR"
+export PATH="$VENV/bin:$PATH"
+
+_pids=()
+_cleanup() {
+  local pid
+  for pid in "${_pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${_pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  _pids=()
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM
+
+# say "message": a progress line on stderr.
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+
+# ensure_venv: creates .venv and installs requirements-dev.txt (plus extra requirement files given
+# as arguments) when they changed since the last install.
+ensure_venv() {
+  local files=("$ROOT/requirements-dev.txt" "$@") stamp="$VENV/.installed" want
+  want="$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  say "installing Python tools into .venv (moto, cargo-lambda${*:+, and more})"
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  local f
+  for f in "${files[@]}"; do
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$f"
+  done
+  echo "$want" >"$stamp"
+}
+
+# free_port: prints a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_http URL SECONDS: waits until URL answers (any HTTP status).
+wait_http() {
+  local url="$1" secs="${2:-30}" i
+  for ((i = 0; i < secs * 10; i++)); do
+    if curl -s -o /dev/null --max-time 1 "$url"; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "error: $url did not answer within ${secs}s" >&2
+  return 1
+}
+
+# start_bg NAME COMMAND...: starts COMMAND in the background, logging to .run/NAME.log; its PID is
+# stopped when the script exits.
+start_bg() {
+  local name="$1"
+  shift
+  "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  _pids+=("$!")
+}
+
+# start_moto: starts moto (Secrets Manager, STS) on a free loopback port; exports MOTO_URL.
+start_moto() {
+  local port
+  port="$(free_port)"
+  start_bg moto "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
+  export MOTO_URL="http://127.0.0.1:$port"
+  wait_http "$MOTO_URL/moto-api/" 60
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every check of the project: formatting, clippy -D warnings, unit, integration and end-to-end
+# tests (against moto and the Hyperdrive emulator on 127.0.0.1), the contract test against
+# Cloudflare's schema, and the infrastructure checks. Installs what it needs into ignored folders.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+started=$SECONDS
+step() { say "$1"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -D warnings"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+
+ensure_venv
+step "starting moto (Secrets Manager, STS) on loopback"
+start_moto
+
+step "building the release binary (the end-to-end tests run it)"
+cargo build --quiet --release --bin hyperdrive-dsql-rotator
+
+step "cargo test --workspace"
+ROTATOR_RELEASE_BIN="$ROOT/target/release/hyperdrive-dsql-rotator" cargo test --quiet --workspace
+
+if [ -f infra/test.sh ]; then
+  step "infrastructure checks (infra/test.sh)"
+  bash infra/test.sh
+fi
+
+say "all checks passed in $((SECONDS - started)) s"

@@ -1,0 +1,240 @@
+//! Test world shared by the integration tests: the Hyperdrive emulator (in-process, on 127.0.0.1),
+//! moto (Secrets Manager and STS, started by scripts/test.sh, found through `MOTO_URL`), and the
+//! rotator wired to both.
+#![allow(dead_code)]
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use hyperdrive_dsql_rotator::clock::FixedJitter;
+use hyperdrive_dsql_rotator::config::Settings;
+use hyperdrive_dsql_rotator::lambda::Handler;
+use hyperdrive_dsql_rotator::retry::RetryPolicy;
+use hyperdrive_dsql_rotator::run::Rotator;
+use hyperdrive_emulator::{Emulator, Options, SigningCredentials};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub const ACCOUNT: &str = "0123456789abcdef0123456789abcdef";
+pub const OTHER_ACCOUNT: &str = "fedcba9876543210fedcba9876543210";
+pub const CF_TOKEN: &str = "cf-test-token-Zq8wX3v9abcdefghijklmnopqrst";
+pub const ACCESS_KEY: &str = "AKIAROTATORTEST00001";
+pub const SECRET_KEY: &str = "rotatorTestSecretKey/abcdefghijklmnopqrstu";
+pub const SESSION_TOKEN: &str = "FwoGZXIvYXdzRotatorTestSessionToken//////////wEaDEXAMPLE+token==";
+pub const HOST_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaa.dsql.us-east-1.on.aws";
+pub const HOST_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb.dsql.us-west-2.on.aws";
+
+/// moto's URL; scripts/test.sh starts it.
+pub fn moto_url() -> String {
+    std::env::var("MOTO_URL").unwrap_or_else(|_| {
+        panic!(
+            "MOTO_URL is not set: these tests need moto (local Secrets Manager and STS). \
+             Run ./scripts/test.sh, or start `.venv/bin/moto_server -H 127.0.0.1 -p 5000` and set MOTO_URL=http://127.0.0.1:5000"
+        )
+    })
+}
+
+/// A name no other test uses (they share one moto).
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU64 = AtomicU64::new(0);
+    #[allow(clippy::disallowed_methods)]
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{nanos}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn now() -> SystemTime {
+    #[allow(clippy::disallowed_methods)]
+    SystemTime::now()
+}
+
+/// AWS SDK configuration pointed at moto, with the given credentials.
+pub async fn sdk_config(endpoint: &str, credentials: Credentials) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(credentials)
+        .retry_config(RetryConfig::standard().with_max_attempts(2))
+        .load()
+        .await
+}
+
+pub fn long_term_credentials() -> Credentials {
+    Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test")
+}
+
+/// Temporary credentials without an expiry: what a Lambda execution role looks like.
+pub fn execution_role_credentials() -> Credentials {
+    Credentials::new(
+        ACCESS_KEY,
+        SECRET_KEY,
+        Some(SESSION_TOKEN.into()),
+        None,
+        "test",
+    )
+}
+
+pub fn target(name: &str, host: &str) -> Value {
+    json!({"name": name, "host": host})
+}
+
+/// A running emulator and moto with the Cloudflare token stored in a secret.
+pub struct World {
+    pub emulator: Emulator,
+    pub moto: String,
+    pub secret_id: String,
+    pub sdk: SdkConfig,
+}
+
+impl World {
+    /// Signs with long-term keys from the default chain; the emulator checks every signature.
+    pub async fn new() -> World {
+        World::with_credentials(long_term_credentials()).await
+    }
+
+    pub async fn with_credentials(credentials: Credentials) -> World {
+        let moto = moto_url();
+        let emulator = Emulator::start(Options {
+            credentials: Some(SigningCredentials {
+                access_key_id: credentials.access_key_id().to_owned(),
+                secret_access_key: credentials.secret_access_key().to_owned(),
+                session_token: credentials.session_token().map(str::to_owned),
+                expires_at: credentials.expiry(),
+            }),
+            ..Options::new(CF_TOKEN)
+        })
+        .await
+        .expect("emulator starts");
+        let sdk = sdk_config(&moto, credentials).await;
+        let secret_id = unique("cloudflare-token");
+        put_secret(
+            &sdk,
+            &secret_id,
+            &json!({"api_token": CF_TOKEN}).to_string(),
+        )
+        .await;
+        World {
+            emulator,
+            moto,
+            secret_id,
+            sdk,
+        }
+    }
+
+    /// The environment of a run over `targets`, plus `extra` variables.
+    pub fn env(&self, targets: &[Value], extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut env: HashMap<String, String> = [
+            ("CLOUDFLARE_ACCOUNT_ID", ACCOUNT.to_owned()),
+            ("CLOUDFLARE_API_TOKEN_SECRET_ID", self.secret_id.clone()),
+            ("CLOUDFLARE_API_BASE_URL", self.emulator.base_url()),
+            (
+                "HYPERDRIVE_TARGETS",
+                Value::Array(targets.to_vec()).to_string(),
+            ),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        env
+    }
+
+    pub async fn rotator(&self, env: &HashMap<String, String>) -> Rotator {
+        let settings =
+            Settings::from_env(|k| env.get(k).cloned()).expect("valid test configuration");
+        Rotator::new(settings, &self.sdk)
+            .await
+            .expect("rotator builds")
+            .with_jitter(Arc::new(FixedJitter(0.5)))
+            .with_retry_policy(fast_retries())
+    }
+
+    pub async fn handler(&self, targets: &[Value], extra: &[(&str, &str)]) -> Handler {
+        Handler::with_rotator(
+            self.rotator(&self.env(targets, extra)).await,
+            "rotator-test",
+        )
+    }
+
+    /// Requests the emulator received, as `METHOD path?query`.
+    pub fn calls(&self) -> Vec<String> {
+        self.emulator
+            .requests()
+            .iter()
+            .map(|r| match &r.query {
+                Some(q) => format!("{} {}?{q}", r.method, r.path),
+                None => format!("{} {}", r.method, r.path),
+            })
+            .collect()
+    }
+
+    pub fn writes(&self) -> Vec<String> {
+        self.calls()
+            .into_iter()
+            .filter(|c| !c.starts_with("GET "))
+            .collect()
+    }
+}
+
+pub fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+    }
+}
+
+pub async fn put_secret(sdk: &SdkConfig, id: &str, value: &str) {
+    aws_sdk_secretsmanager::Client::new(sdk)
+        .create_secret()
+        .name(id)
+        .secret_string(value)
+        .send()
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot create secret {id} in moto: {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&e)
+            )
+        });
+}
+
+/// An invocation event with a deadline `secs` from now.
+pub fn event(payload: Value, secs: u64) -> LambdaEvent<Value> {
+    let mut context = Context::default();
+    context.request_id = unique("request");
+    context.deadline = (now() + Duration::from_secs(secs))
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    LambdaEvent::new(payload, context)
+}
+
+/// A preset config as a team might have created it by hand.
+pub fn preset(name: &str, host: &str) -> Value {
+    json!({"name": name, "origin": {"scheme": "postgres", "host": host, "port": 5432, "database": "postgres", "user": "admin"}})
+}
+
+/// `X-Amz-Signature` of a token.
+pub fn signature(token: &str) -> String {
+    token
+        .split("X-Amz-Signature=")
+        .nth(1)
+        .unwrap_or_default()
+        .split('&')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}

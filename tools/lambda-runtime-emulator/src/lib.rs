@@ -177,7 +177,7 @@ impl RuntimeApi {
             trace_id,
         };
         let answer = if self.shared.queue_tx.send(queued).is_ok() {
-            tokio::time::timeout(timeout + GRACE, rx)
+            tokio::time::timeout(timeout.saturating_add(GRACE), rx)
                 .await
                 .ok()
                 .and_then(Result::ok)

@@ -71,12 +71,14 @@ fn parse_args(argv: Vec<String>) -> Result<Cli, String> {
             (_, "-h" | "--help") => return Ok(Cli::Help),
             ("run", "--timeout-s") => {
                 let v = value()?;
-                let secs: f64 = v
-                    .parse()
+                timeout = v
+                    .parse::<f64>()
                     .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0)
-                    .ok_or_else(|| format!("--timeout-s {v:?} is not a positive number"))?;
-                timeout = Duration::from_secs_f64(secs);
+                    .filter(|s| *s > 0.0)
+                    .and_then(|s| Duration::try_from_secs_f64(s).ok())
+                    .ok_or_else(|| {
+                        format!("--timeout-s {v:?} is not a positive number of seconds")
+                    })?;
             }
             ("run", "--event") => events.push(PathBuf::from(value()?)),
             ("cold-start", "--runs") => {

@@ -98,7 +98,7 @@ export interface HyperdriveDsqlRotatorProps {
   readonly scheduleIntervalMinutes?: number;
   /** Deny DSQL connect actions in any region but the targets' regions. Default true. */
   readonly restrictToClusterRegions?: boolean;
-  /** MAX_CONCURRENCY of the function (targets updated at once). Default: unset (the function uses 8). */
+  /** MAX_CONCURRENCY of the function (targets updated at once), 1..64. Default: unset (the function uses 8). */
   readonly maxConcurrency?: number;
   /** Sets DRY_RUN=true: sign and plan, write nothing to Cloudflare. Default false. */
   readonly dryRun?: boolean;
@@ -327,6 +327,19 @@ export class HyperdriveDsqlRotator extends Construct {
       // Not KMS-encrypted: notifications carry alarm names and states only, and CloudWatch cannot publish to a topic
       // under the AWS managed aws/sns key. Publishing requires TLS.
       const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });
+      // The topic policy replaces SNS's default one: admit this account's CloudWatch alarms explicitly.
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowAlarmsOfThisAccount',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+            ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
+          },
+        }),
+      );
       if (props.alarmEmail !== undefined) topic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
       this.alarmTopic = topic;
     }
@@ -473,12 +486,11 @@ function withoutUndefined(record: Record<string, unknown>): Record<string, unkno
 }
 
 /** `kms:ViaService` value(s) for the regions of the secrets. */
-function viaSecretsManager(secretArns: string[]): string | string[] {
+function viaSecretsManager(secretArns: string[]): string[] {
   const regions = unique(
     secretArns.map((arn) => (Token.isUnresolved(arn) ? Aws.REGION : (SECRET_ARN.exec(arn)?.[1] ?? Aws.REGION))),
   );
-  const services = regions.map((region) => `secretsmanager.${region}.amazonaws.com`);
-  return services.length === 1 ? services[0] : services;
+  return regions.map((region) => `secretsmanager.${region}.amazonaws.com`);
 }
 
 function validateProps(props: HyperdriveDsqlRotatorProps, mode: SigningMode): void {
@@ -511,8 +523,9 @@ function validateProps(props: HyperdriveDsqlRotatorProps, mode: SigningMode): vo
   if (props.logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(props.logRetentionDays)) {
     throw new Error(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}; got ${props.logRetentionDays}.`);
   }
-  if (props.maxConcurrency !== undefined && (!Number.isInteger(props.maxConcurrency) || props.maxConcurrency < 1)) {
-    throw new Error(`maxConcurrency must be a whole number of at least 1; got ${props.maxConcurrency}.`);
+  const mc = props.maxConcurrency;
+  if (mc !== undefined && (!Number.isInteger(mc) || mc < 1 || mc > 64)) {
+    throw new Error(`maxConcurrency must be a whole number between 1 and 64; got ${mc}.`);
   }
   if (mode === 'long-term-keys' && props.longTermKeysSecretArn === undefined) {
     throw new Error('signingMode "long-term-keys" needs longTermKeysSecretArn (the secret with the IAM user\'s keys).');

@@ -287,7 +287,7 @@ describe('the execution role', () => {
     );
     const kms = exec.filter((s) => s.actions.includes('kms:Decrypt'));
     assert.deepEqual(kms.map((s) => [s.resources, s.condition]), [
-      [[kmsKeyArn], { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } }],
+      [[kmsKeyArn], { StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com'] } }],
     ]);
   });
 
@@ -454,7 +454,7 @@ describe('failure visibility', () => {
     }
   });
 
-  it('creates a TLS-only topic, with an email subscription when given', () => {
+  it('creates a TLS-only topic open to this account\'s alarms, with an email subscription when given', () => {
     const { template: t } = synth({ alarmEmail: 'ops@example.com' });
     const topicId = onlyId(t, 'AWS::SNS::Topic');
     t.hasResourceProperties('AWS::SNS::Subscription', {
@@ -464,7 +464,15 @@ describe('failure visibility', () => {
     });
     t.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
-        Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+          }),
+        ]),
       },
     });
     for (const alarm of Object.values<any>(t.findResources('AWS::CloudWatch::Alarm'))) {
@@ -509,6 +517,11 @@ describe('input checks', () => {
     );
     assert.throws(() => build({ targets: [] }), /at least one/);
     assert.throws(() => build({ targets: [{ name: 'a', host: ORDERS_HOST, clusterArn: 'arn:aws:rds:x' }] }), /clusterArn/);
+  });
+
+  it('keeps maxConcurrency within what the function accepts', () => {
+    assert.throws(() => build({ maxConcurrency: 0 }), /maxConcurrency must be/);
+    assert.throws(() => build({ maxConcurrency: 65 }), /maxConcurrency must be/);
   });
 
   it('needs a Cloudflare account for every target', () => {

@@ -1,0 +1,114 @@
+# Execution role: writes its own logs, reads exactly its secrets, sends to its failure queue, and (signer-role mode)
+# assumes the signer role. The signer role trusts the execution role only.
+
+resource "aws_iam_role" "execution" {
+  name        = "${var.function_name}-execution"
+  description = "hyperdrive-dsql-rotator function: logs, its secrets, and (signer-role mode) the signer role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "lambda.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name = "function"
+  role = aws_iam_role.execution.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(
+      [
+        {
+          Sid      = "WriteOwnLogs"
+          Effect   = "Allow"
+          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+          Resource = "${aws_cloudwatch_log_group.this.arn}:*"
+        },
+        {
+          Sid      = "ReadSecrets"
+          Effect   = "Allow"
+          Action   = "secretsmanager:GetSecretValue"
+          Resource = local.secret_arns
+        },
+        {
+          Sid      = "SendFailedEvents"
+          Effect   = "Allow"
+          Action   = "sqs:SendMessage"
+          Resource = aws_sqs_queue.failures.arn
+        },
+      ],
+      var.kms_key_arn == null ? [] : [{
+        Sid      = "DecryptSecretsThroughSecretsManager"
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = var.kms_key_arn
+        Condition = {
+          StringEquals = {
+            "kms:ViaService" = [for r in local.secret_regions : "secretsmanager.${r}.amazonaws.com"]
+          }
+        }
+      }],
+      [for s in local.dsql_statements : s if var.signing_mode == "execution-role"],
+    )
+  })
+}
+
+resource "aws_iam_role" "signer" {
+  count                = var.signing_mode == "signer-role" ? 1 : 0
+  name                 = "${var.function_name}-signer"
+  description          = "Signs Aurora DSQL auth tokens for hyperdrive-dsql-rotator; assumed by its function only"
+  max_session_duration = 3600
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = aws_iam_role.execution.arn }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "signer_dsql" {
+  count = var.signing_mode == "signer-role" ? 1 : 0
+  name  = "dsql-connect"
+  role  = aws_iam_role.signer[0].id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.dsql_statements
+  })
+}
+
+# Separate from aws_iam_role_policy.execution: the signer role's trust names the execution role, so the permission to
+# assume the signer role must not live on the execution role resource itself (that would be a cycle).
+resource "aws_iam_role_policy" "assume_signer" {
+  count = var.signing_mode == "signer-role" ? 1 : 0
+  name  = "assume-signer"
+  role  = aws_iam_role.execution.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "AssumeSignerRole"
+      Effect   = "Allow"
+      Action   = "sts:AssumeRole"
+      Resource = aws_iam_role.signer[0].arn
+    }]
+  })
+}
+
+# long-term-keys mode: the IAM user and its keys are made outside Terraform (keys would land in the state);
+# attach this policy to that user.
+resource "aws_iam_policy" "long_term_keys_user" {
+  count       = var.signing_mode == "long-term-keys" ? 1 : 0
+  name        = "${var.function_name}-dsql-connect"
+  description = "Attach to the IAM user whose keys hyperdrive-dsql-rotator signs DSQL tokens with"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.dsql_statements
+  })
+  tags = var.tags
+}

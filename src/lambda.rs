@@ -10,12 +10,32 @@ use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 /// Time kept back from the invocation deadline to log and answer.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
+/// Run limit when the invocation's deadline is unusable (see [`time_left`]).
+const FALLBACK_LIMIT: Duration = Duration::from_secs(300);
+
+/// Time left before the invocation's deadline. A deadline already past when the invocation starts
+/// never comes from Lambda; local emulators send one (`cargo lambda watch` sends 600000, a duration,
+/// where Lambda sends epoch milliseconds), so the run falls back to a bounded limit instead of
+/// failing every target at once.
+fn time_left(deadline: SystemTime, now: SystemTime) -> Duration {
+    match deadline.duration_since(now) {
+        Ok(left) if !left.is_zero() => left,
+        _ => {
+            tracing::warn!(
+                deadline_ms = deadline.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+                fallback_s = FALLBACK_LIMIT.as_secs(),
+                "the invocation deadline has already passed, which Lambda never sends; using a fallback limit"
+            );
+            FALLBACK_LIMIT
+        }
+    }
+}
 
 /// Why an invocation failed; its `error_type` is what the Lambda console and destinations show.
 #[derive(Debug)]
@@ -118,11 +138,7 @@ impl Handler {
                 HandlerError::Initialization(format!("could not build the HTTP client: {e}"))
             })?;
 
-        let left = event
-            .context
-            .deadline()
-            .duration_since(rotator.clock().now())
-            .unwrap_or_default();
+        let left = time_left(event.context.deadline(), rotator.clock().now());
         let deadline = Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
         let report = rotator
             .run(&request, deadline)
@@ -151,4 +167,24 @@ pub async fn main() -> Result<(), lambda_runtime::Error> {
         async move { handler.handle(event).await }
     }))
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_left_comes_from_the_deadline_or_a_bounded_fallback() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        assert_eq!(
+            time_left(now + Duration::from_secs(42), now),
+            Duration::from_secs(42)
+        );
+        // cargo lambda watch: `Lambda-Runtime-Deadline-Ms: 600000`
+        assert_eq!(
+            time_left(UNIX_EPOCH + Duration::from_millis(600_000), now),
+            FALLBACK_LIMIT
+        );
+        assert_eq!(time_left(now, now), FALLBACK_LIMIT);
+    }
 }

@@ -3,6 +3,7 @@
  * password of a Cloudflare Hyperdrive config, with its signer role, least-privilege execution role, failure
  * destination and alarms. Schedule and lifetime rules live in `rotation-plan.ts`.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   Annotations,
@@ -298,7 +299,7 @@ export class HyperdriveDsqlRotator extends Construct {
       runtime: lambda.Runtime.PROVIDED_AL2023,
       architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
       handler: 'bootstrap',
-      code: props.code ?? lambda.Code.fromAsset(DEFAULT_CODE_DIR),
+      code: props.code ?? defaultCode(),
       memorySize: 128,
       timeout: Duration.seconds(300),
       role: this.executionRole,
@@ -550,6 +551,17 @@ function validateProps(props: HyperdriveDsqlRotatorProps, mode: SigningMode): vo
   if (props.architecture !== undefined && !['x86_64', 'arm64'].includes(props.architecture)) {
     throw new Error(`architecture must be "x86_64" or "arm64"; got "${props.architecture}".`);
   }
+}
+
+/** The cargo lambda build output, or an error saying how to produce it. */
+function defaultCode(): lambda.Code {
+  if (!fs.existsSync(path.join(DEFAULT_CODE_DIR, 'bootstrap'))) {
+    throw new Error(
+      `No bootstrap binary in ${DEFAULT_CODE_DIR}: run \`cargo lambda build --release\` at the repository root ` +
+        'first, or pass `code`.',
+    );
+  }
+  return lambda.Code.fromAsset(DEFAULT_CODE_DIR);
 }
 
 function unique<T>(values: T[]): T[] {

@@ -1,7 +1,10 @@
 /** The synthesized template of HyperdriveDsqlRotator, property by property. */
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { DEFAULT_CODE_DIR } from '../lib';
 import {
   ACCOUNT,
   KEYS_SECRET_ARN,
@@ -517,6 +520,15 @@ describe('input checks', () => {
     );
     assert.throws(() => build({ targets: [] }), /at least one/);
     assert.throws(() => build({ targets: [{ name: 'a', host: ORDERS_HOST, clusterArn: 'arn:aws:rds:x' }] }), /clusterArn/);
+  });
+
+  it('defaults to the cargo lambda build output, and says how to make it when it is missing', () => {
+    assert.equal(DEFAULT_CODE_DIR, path.resolve(__dirname, '..', '..', '..', 'target', 'lambda', 'hyperdrive-dsql-rotator'));
+    if (fs.existsSync(path.join(DEFAULT_CODE_DIR, 'bootstrap'))) {
+      assert.doesNotThrow(() => build({ code: undefined }));
+    } else {
+      assert.throws(() => build({ code: undefined }), /run `cargo lambda build --release`/);
+    }
   });
 
   it('keeps maxConcurrency within what the function accepts', () => {

@@ -11,8 +11,10 @@ export PATH="$VENV/bin:$PATH"
 _pids=()
 _cleanup() {
   local pid
+  # Each server runs in its own process group (setsid): stopping the group also stops the
+  # processes it started (cargo lambda watch runs the function as a child).
   for pid in "${_pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
   done
   for pid in "${_pids[@]}"; do
     wait "$pid" 2>/dev/null || true
@@ -66,7 +68,7 @@ wait_http() {
 start_bg() {
   local name="$1"
   shift
-  "$@" >"$RUN_DIR/$name.log" 2>&1 &
+  setsid "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   _pids+=("$!")
 }
 

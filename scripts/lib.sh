@@ -80,3 +80,18 @@ start_moto() {
   export MOTO_URL="http://127.0.0.1:$port"
   wait_http "$MOTO_URL/moto-api/" 60
 }
+
+# start_prism: installs Prism (pinned in tests/contract/package-lock.json) and serves the Hyperdrive
+# API schema as a validating mock on a free loopback port; exports PRISM_URL.
+start_prism() {
+  local dir="$ROOT/tests/contract" port
+  if [ ! -x "$dir/node_modules/.bin/prism" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    say "installing Prism (npm ci in tests/contract)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+  port="$(free_port)"
+  start_bg prism "$dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$port" \
+    "$ROOT/tools/hyperdrive-emulator/hyperdrive-openapi.json"
+  export PRISM_URL="http://127.0.0.1:$port"
+  wait_http "$PRISM_URL/" 60
+}

@@ -16,8 +16,9 @@ step "cargo clippy --workspace --all-targets -D warnings"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 ensure_venv
-step "starting moto (Secrets Manager, STS) on loopback"
+step "starting moto (Secrets Manager, STS) and Prism (Cloudflare's schema) on loopback"
 start_moto
+start_prism
 
 step "building the release binary (the end-to-end tests run it)"
 cargo build --quiet --release --bin hyperdrive-dsql-rotator

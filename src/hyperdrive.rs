@@ -486,7 +486,12 @@ fn snippet(text: &str, content_type: &str, secrets: &[&str]) -> String {
     }
 }
 
+/// Whether to fetch another page: never after a short page (whatever the totals claim), else as
+/// `result_info` says, else when the page was full.
 fn has_more(body: &Value, page: u32, got: usize) -> bool {
+    if got < PER_PAGE {
+        return false;
+    }
     let info = body.get("result_info");
     let num = |k: &str| info.and_then(|i| i.get(k)).and_then(Value::as_f64);
     if let Some(total_pages) = num("total_pages") {
@@ -495,7 +500,7 @@ fn has_more(body: &Value, page: u32, got: usize) -> bool {
     if let Some(total) = num("total_count") {
         return (page as f64) * (PER_PAGE as f64) < total;
     }
-    got >= PER_PAGE
+    true
 }
 
 fn result_id(envelope: &Value) -> Result<String, ApiError> {
@@ -564,6 +569,12 @@ mod tests {
         ));
         assert!(has_more(&json!({}), 1, 100));
         assert!(!has_more(&json!({}), 1, 99));
+        // A short page ends the list even when the totals claim more (Prism's static examples do).
+        assert!(!has_more(
+            &json!({"result_info": {"total_count": 2000, "per_page": 20}}),
+            1,
+            1
+        ));
     }
 
     #[test]

@@ -48,12 +48,6 @@ pub struct Rotator {
     policy: RetryPolicy,
 }
 
-/// A run-wide failure (credentials or Cloudflare token): every target fails with it.
-struct RunFailure {
-    kind: &'static str,
-    message: String,
-}
-
 impl Rotator {
     pub async fn new(settings: Settings, sdk: &SdkConfig) -> Result<Rotator, reqwest::Error> {
         Ok(Rotator {
@@ -111,41 +105,27 @@ impl Rotator {
         let credentials = credentials.and_then(|c| c.map_err(|e| e.to_string()));
         let cf_token = cf_token.and_then(|t| t.map_err(|e| e.to_string()));
 
-        let results = match (credentials, cf_token) {
+        let fail_all = |kind, message: &str| -> Vec<TargetResult> {
+            targets
+                .iter()
+                .map(|t| failed(t, kind, message, vec![]))
+                .collect()
+        };
+        let (results, credentials_expire_at) = match (credentials, cf_token) {
             (Ok(creds), Ok(cf_token)) => {
                 warn_if_lifetime_unknown(&creds);
                 let results = self
                     .upsert_all(&targets, &creds, cf_token, dry_run, deadline)
                     .await;
-                let expires = creds.expires_at().map(rfc3339);
-                (results, expires)
+                (results, creds.expires_at().map(rfc3339))
             }
-            (creds, cf_token) => {
-                let failure = match (creds, cf_token) {
-                    (Err(c), Err(t)) => RunFailure {
-                        kind: "signing_credentials",
-                        message: format!("{c}; also {t}"),
-                    },
-                    (Err(c), _) => RunFailure {
-                        kind: "signing_credentials",
-                        message: c,
-                    },
-                    (_, Err(t)) => RunFailure {
-                        kind: "cloudflare_token",
-                        message: t,
-                    },
-                    (Ok(_), Ok(_)) => unreachable!("handled above"),
-                };
-                (
-                    targets
-                        .iter()
-                        .map(|t| failed(t, failure.kind, &failure.message, vec![]))
-                        .collect(),
-                    None,
-                )
-            }
+            (Err(c), Err(t)) => (
+                fail_all("signing_credentials", &format!("{c}; also {t}")),
+                None,
+            ),
+            (Err(c), Ok(_)) => (fail_all("signing_credentials", &c), None),
+            (Ok(_), Err(t)) => (fail_all("cloudflare_token", &t), None),
         };
-        let (results, credentials_expire_at) = results;
         Ok(Report {
             dry_run,
             started_at: rfc3339(started_at),

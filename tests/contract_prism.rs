@@ -1,0 +1,66 @@
+//! Contract test against Cloudflare's own schema: Prism (`@stoplight/prism-cli`, pinned in
+//! tests/contract/package.json) serves tools/hyperdrive-emulator/hyperdrive-openapi.json as a
+//! validating mock on 127.0.0.1 (scripts/test.sh starts it and sets `PRISM_URL`). The product's real
+//! list, create and update requests go through it; Prism answers 422 to any request that breaks the
+//! schema, so this test fails when the requests drift from the API.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::time::Duration;
+
+fn prism_url() -> String {
+    std::env::var("PRISM_URL").unwrap_or_else(|_| {
+        panic!("PRISM_URL is not set: run ./scripts/test.sh, which installs and starts Prism (tests/contract)")
+    })
+}
+
+#[tokio::test]
+async fn list_create_and_update_requests_follow_the_schema() {
+    let w = World::new().await;
+    // Prism's list answers with the schema's example config, named "example-hyperdrive": that target
+    // is updated (PATCH); the other one is created (POST). Every optional field is sent.
+    let targets = [
+        json!({"name": "example-hyperdrive", "host": HOST_A, "caching": {"disabled": true}, "origin_connection_limit": 20}),
+        json!({"name": "orders-db", "host": HOST_B, "user": "app", "port": 5432, "caching": {"max_age": 60, "stale_while_revalidate": 15}}),
+    ];
+    let env = w.env(&targets, &[("CLOUDFLARE_API_BASE_URL", &prism_url())]);
+    let rotator = w.rotator(&env).await;
+    let report = rotator
+        .run(
+            &Default::default(),
+            tokio::time::Instant::now() + Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    let report = serde_json::to_value(&report).unwrap();
+    let actions: Vec<(&str, &str)> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["name"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        actions,
+        [("example-hyperdrive", "updated"), ("orders-db", "created")],
+        "Prism refused a request: {report:#}"
+    );
+}
+
+#[tokio::test]
+async fn prism_refuses_a_request_that_breaks_the_schema() {
+    // The control: the same create without `origin.port` is refused, so the test above can fail.
+    let url = format!("{}/accounts/{ACCOUNT}/hyperdrive/configs", prism_url());
+    let body = json!({"name": "orders-db", "origin": {"scheme": "postgres", "host": HOST_A, "database": "postgres", "user": "admin", "password": "x"}});
+    let response = reqwest::Client::new()
+        .post(&url)
+        .bearer_auth("token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 422);
+    let envelope: Value = response.json().await.unwrap();
+    assert_eq!(envelope["success"], false);
+}

@@ -1,0 +1,349 @@
+//! The deployed artefact end to end: the release binary (`ROTATOR_RELEASE_BIN`, built by
+//! scripts/test.sh; else the test profile's binary) runs in Lambda mode against the Lambda Runtime API
+//! emulator, moto and the Hyperdrive emulator, and is driven the way AWS drives it.
+
+mod common;
+
+use common::*;
+use hyperdrive_emulator::Fault;
+use lambda_runtime_emulator::{lambda_env, Invocation, Outcome, RuntimeApi};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+fn binary() -> String {
+    std::env::var("ROTATOR_RELEASE_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_hyperdrive-dsql-rotator").to_owned())
+}
+
+/// The function as a Lambda: a running process polling the Runtime API.
+struct Function {
+    api: RuntimeApi,
+    child: Child,
+}
+
+impl Function {
+    async fn start(
+        w: &World,
+        env: &HashMap<String, String>,
+        credentials: &[(&str, &str)],
+    ) -> Function {
+        let api = RuntimeApi::start().await.expect("runtime API starts");
+        let home = std::env::temp_dir().join(unique("home"));
+        std::fs::create_dir_all(&home).unwrap();
+        let child = Command::new(binary())
+            .env_clear()
+            .env("HOME", &home)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &w.moto)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+            .envs(credentials.iter().copied())
+            .envs(lambda_env(&api.address(), "hyperdrive-dsql-rotator"))
+            .envs(env)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the binary starts");
+        assert!(
+            api.wait_first_poll(Duration::from_secs(10)).await.is_some(),
+            "the function polls the Runtime API"
+        );
+        Function { api, child }
+    }
+
+    async fn invoke(&self, event: Value, timeout: Duration) -> Invocation {
+        self.api.invoke(event, timeout).await
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.kill().await;
+        self.api.shutdown().await;
+    }
+}
+
+fn execution_role() -> [(&'static str, &'static str); 2] {
+    [
+        ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+        ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+    ]
+}
+
+fn response(inv: &Invocation) -> &Value {
+    match &inv.outcome {
+        Outcome::Response(v) => v,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+/// The report format of the README, field by field.
+fn assert_report_shape(r: &Value) {
+    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "credentials_expire_at",
+            "dry_run",
+            "finished_at",
+            "results",
+            "started_at",
+            "summary"
+        ],
+        "{r}"
+    );
+    assert!(r["dry_run"].is_boolean());
+    for t in ["started_at", "finished_at"] {
+        hyperdrive_emulator::parse_rfc3339(r[t].as_str().unwrap()).unwrap();
+    }
+    for res in r["results"].as_array().unwrap() {
+        let keys: Vec<&str> = res
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "account_id",
+                "action",
+                "config_id",
+                "error",
+                "host",
+                "name",
+                "region",
+                "token_expires_at"
+            ]
+        );
+        assert!([
+            "created",
+            "updated",
+            "would_create",
+            "would_update",
+            "failed"
+        ]
+        .contains(&res["action"].as_str().unwrap()));
+    }
+    let summary: Vec<&str> = r["summary"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(summary, ["created", "failed", "planned", "updated"]);
+}
+
+#[tokio::test]
+async fn each_shipped_event_gets_a_report() {
+    let w = World::new().await;
+    w.emulator
+        .insert_config(ACCOUNT, preset("users-db", HOST_B));
+    let f = Function::start(
+        &w,
+        &w.env(
+            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+            &[],
+        ),
+        &execution_role(),
+    )
+    .await;
+    let mut created = None;
+    for (file, summary) in [
+        (
+            "dry-run.json",
+            json!({"created": 0, "updated": 0, "failed": 0, "planned": 2}),
+        ),
+        (
+            "single-target.json",
+            json!({"created": 1, "updated": 0, "failed": 0, "planned": 0}),
+        ),
+        (
+            "scheduled-rule.json",
+            json!({"created": 0, "updated": 2, "failed": 0, "planned": 0}),
+        ),
+        (
+            "scheduler.json",
+            json!({"created": 0, "updated": 2, "failed": 0, "planned": 0}),
+        ),
+    ] {
+        let event: Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("events/{file}")).unwrap())
+                .unwrap();
+        let inv = f.invoke(event, Duration::from_secs(30)).await;
+        let report = response(&inv);
+        assert_report_shape(report);
+        assert_eq!(report["summary"], summary, "{file}: {report}");
+        let orders = report["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == "orders-db")
+            .unwrap();
+        match (file, &created) {
+            ("single-target.json", _) => created = Some(orders["config_id"].clone()),
+            ("scheduled-rule.json" | "scheduler.json", Some(id)) => {
+                assert_eq!(&orders["config_id"], id, "updated in place")
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(w.emulator.configs(ACCOUNT).len(), 2);
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_target_makes_the_invocation_post_an_error() {
+    let w = World::new().await;
+    w.emulator.set_faults(vec![Fault::cloudflare_error(
+        400,
+        2013,
+        "password authentication failed",
+    )
+    .for_origin_host(HOST_B)]);
+    let f = Function::start(
+        &w,
+        &w.env(
+            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+            &[],
+        ),
+        &execution_role(),
+    )
+    .await;
+    let inv = f
+        .invoke(
+            json!({"source": "aws.events", "detail": {}}),
+            Duration::from_secs(30),
+        )
+        .await;
+    match &inv.outcome {
+        Outcome::Error {
+            error_type,
+            error_message,
+        } => {
+            assert_eq!(error_type, "TargetsFailed");
+            assert!(
+                error_message.starts_with("1 of 2 targets failed: users-db (origin_refused)"),
+                "{error_message}"
+            );
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+    assert_eq!(
+        w.emulator.configs(ACCOUNT).len(),
+        1,
+        "orders-db was still created"
+    );
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_configuration_answers_every_invocation_with_an_error() {
+    let w = World::new().await;
+    let env = w.env(
+        &[json!({"name": "orders-db", "host": HOST_A, "port": "5432"})],
+        &[],
+    );
+    let f = Function::start(&w, &env, &execution_role()).await;
+    for _ in 0..2 {
+        let inv = f.invoke(json!({}), Duration::from_secs(10)).await;
+        match &inv.outcome {
+            Outcome::Error {
+                error_type,
+                error_message,
+            } => {
+                assert_eq!(error_type, "ConfigurationError");
+                assert!(
+                    error_message.contains("HYPERDRIVE_TARGETS[0].port"),
+                    "{error_message}"
+                );
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+    assert!(w.emulator.requests().is_empty());
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn a_hanging_cloudflare_api_is_answered_before_the_deadline() {
+    let w = World::new().await;
+    w.emulator
+        .insert_config(ACCOUNT, preset("orders-db", HOST_A));
+    w.emulator
+        .set_faults(vec![Fault::delay("*", Duration::from_secs(120))]);
+    let f = Function::start(
+        &w,
+        &w.env(&[target("orders-db", HOST_A)], &[]),
+        &execution_role(),
+    )
+    .await;
+    let timeout = Duration::from_secs(6);
+    let inv = f.invoke(json!({}), timeout).await;
+    assert!(
+        inv.duration < timeout,
+        "answered after {:?}, past the {timeout:?} deadline",
+        inv.duration
+    );
+    match &inv.outcome {
+        Outcome::Error {
+            error_type,
+            error_message,
+        } => {
+            assert_eq!(error_type, "TargetsFailed");
+            assert!(
+                error_message.contains("orders-db (timeout)")
+                    || error_message.contains("orders-db (deadline_exceeded)"),
+                "{error_message}"
+            );
+        }
+        other => panic!("expected an error before the deadline, got {other:?}"),
+    }
+    // The container survives and serves the next invocation once the API is back.
+    w.emulator.set_faults(vec![]);
+    let inv = f.invoke(json!({}), Duration::from_secs(30)).await;
+    assert_eq!(response(&inv)["summary"]["updated"], 1);
+    f.stop().await;
+}
+
+#[tokio::test]
+async fn the_signer_role_mode_reports_when_its_credentials_expire() {
+    let w = World::new().await;
+    w.emulator.set_credentials(None); // moto's assumed keys are random
+    let env = w.env(
+        &[target("orders-db", HOST_A)],
+        &[
+            (
+                "SIGNER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/dsql-signer",
+            ),
+            ("SIGNER_SESSION_SECONDS", "1800"),
+        ],
+    );
+    let f = Function::start(&w, &env, &execution_role()).await;
+    let before = now();
+    let inv = f
+        .invoke(
+            json!({"detail-type": "Scheduled Event", "detail": {}}),
+            Duration::from_secs(30),
+        )
+        .await;
+    let report = response(&inv);
+    assert_report_shape(report);
+    let expires = hyperdrive_emulator::parse_rfc3339(
+        report["credentials_expire_at"].as_str().expect("known"),
+    )
+    .unwrap();
+    assert!(
+        expires >= before + Duration::from_secs(1799)
+            && expires <= now() + Duration::from_secs(1801),
+        "one session ahead: {report}"
+    );
+    assert_eq!(
+        report["results"][0]["token_expires_at"],
+        report["credentials_expire_at"]
+    );
+    f.stop().await;
+}

@@ -24,7 +24,7 @@ echo "  and the Hyperdrive API emulator, all on 127.0.0.1. Nothing leaves this m
 
 ensure_venv
 say "building the function and the emulator (the first time takes a few minutes)"
-cargo build --quiet --bin hyperdrive-dsql-rotator -p hyperdrive-dsql-rotator -p hyperdrive-emulator
+cargo build --quiet --bins -p hyperdrive-dsql-rotator -p hyperdrive-emulator
 
 say "starting moto and the Hyperdrive emulator"
 start_moto
@@ -32,7 +32,7 @@ export DEMO_CLOUDFLARE_TOKEN="demo-$(python3 -c 'import secrets; print(secrets.t
 EMU_PORT="$(free_port)"
 start_bg emulator target/debug/hyperdrive-emulator --listen "127.0.0.1:$EMU_PORT" --token-env DEMO_CLOUDFLARE_TOKEN
 EMU="http://127.0.0.1:$EMU_PORT"
-wait_http "$EMU/__admin/configs" 30
+wait_http "$EMU/__admin/configs" 30 emulator
 
 say "storing the Cloudflare API token in Secrets Manager (moto) as demo/cloudflare-api-token"
 "$VENV/bin/python" - "$MOTO_URL" <<'PY'
@@ -63,7 +63,7 @@ ENV
 LAMBDA_PORT="$(free_port)"
 say "starting the function under cargo lambda watch"
 start_bg watch cargo lambda watch --timeout 120 -A 127.0.0.1 -P "$LAMBDA_PORT" --env-file "$RUN_DIR/demo.env"
-wait_http "http://127.0.0.1:$LAMBDA_PORT/" 120
+wait_http "http://127.0.0.1:$LAMBDA_PORT/" 120 watch
 
 # invoke NAME EVENT_FILE: invokes the function; the response (the run report) goes to .run/NAME.json.
 invoke() {

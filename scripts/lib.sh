@@ -9,6 +9,7 @@ mkdir -p "$RUN_DIR"
 export PATH="$VENV/bin:$PATH"
 
 _pids=()
+declare -A _server_pid
 _cleanup() {
   local pid
   # Each server runs in its own process group (setsid): stopping the group also stops the
@@ -50,16 +51,22 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_http URL SECONDS: waits until URL answers (any HTTP status).
+# wait_http URL SECONDS NAME: waits until URL answers (any HTTP status), failing at once with the
+# server's log if the background server NAME (see start_bg) has exited.
 wait_http() {
-  local url="$1" secs="${2:-30}" i
+  local url="$1" secs="${2:-30}" name="${3:-}" i
   for ((i = 0; i < secs * 10; i++)); do
     if curl -s -o /dev/null --max-time 1 "$url"; then
       return 0
     fi
+    if [ -n "$name" ] && ! kill -0 "${_server_pid[$name]}" 2>/dev/null; then
+      echo "error: $name exited before answering on $url; its log (.run/$name.log) ends with:" >&2
+      tail -n 20 "$RUN_DIR/$name.log" >&2
+      return 1
+    fi
     sleep 0.1
   done
-  echo "error: $url did not answer within ${secs}s" >&2
+  echo "error: $url did not answer within ${secs}s; see .run/${name:-server}.log" >&2
   return 1
 }
 
@@ -70,6 +77,7 @@ start_bg() {
   shift
   setsid "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   _pids+=("$!")
+  _server_pid[$name]=$!
 }
 
 # start_moto: starts moto (Secrets Manager, STS) on a free loopback port; exports MOTO_URL.
@@ -78,7 +86,7 @@ start_moto() {
   port="$(free_port)"
   start_bg moto "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port"
   export MOTO_URL="http://127.0.0.1:$port"
-  wait_http "$MOTO_URL/moto-api/" 60
+  wait_http "$MOTO_URL/moto-api/" 60 moto
 }
 
 # start_prism: installs Prism (pinned in tests/contract/package-lock.json) and serves the Hyperdrive
@@ -93,5 +101,5 @@ start_prism() {
   start_bg prism "$dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$port" \
     "$ROOT/tools/hyperdrive-emulator/hyperdrive-openapi.json"
   export PRISM_URL="http://127.0.0.1:$port"
-  wait_http "$PRISM_URL/" 60
+  wait_http "$PRISM_URL/" 60 prism
 }

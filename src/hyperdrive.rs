@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Longest wait for one HTTP exchange (also bounded by the deadline).
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Backstop for one HTTP exchange; each attempt is bounded by the retry policy and the deadline.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const PER_PAGE: usize = 100;
 const MAX_PAGES: u32 = 100;
 const MAX_SNIPPET: usize = 160;
@@ -277,7 +277,7 @@ impl HyperdriveApi {
         }
         let response = request
             .bearer_auth(self.token.expose())
-            .timeout(remaining.min(REQUEST_TIMEOUT))
+            .timeout(remaining.min(self.policy.attempt_timeout))
             .send()
             .await
             .map_err(|e| self.transport_error(&e))?;

@@ -15,6 +15,8 @@ pub struct RetryPolicy {
     pub base_delay: Duration,
     /// Longest backoff (a longer `Retry-After` is still honoured, within the deadline).
     pub max_delay: Duration,
+    /// Longest wait for one attempt (also bounded by the deadline).
+    pub attempt_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -23,6 +25,7 @@ impl Default for RetryPolicy {
             max_attempts: 4,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(8),
+            attempt_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -193,6 +193,7 @@ pub fn fast_retries() -> RetryPolicy {
         max_attempts: 4,
         base_delay: Duration::from_millis(20),
         max_delay: Duration::from_millis(200),
+        attempt_timeout: Duration::from_secs(15),
     }
 }
 

@@ -1,0 +1,439 @@
+//! Hardening: whatever AWS and the Cloudflare API throw at a run, it ends inside its deadline with a
+//! report that names the cause, never a panic, a hang, or two configs of one name.
+
+mod common;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_smithy_http_client::test_util::infallible_client_fn;
+use aws_smithy_types::body::SdkBody;
+use common::*;
+use hyperdrive_dsql_rotator::config::Settings;
+use hyperdrive_dsql_rotator::retry::RetryPolicy;
+use hyperdrive_dsql_rotator::run::Rotator;
+use hyperdrive_emulator::Fault;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+async fn run_report(rotator: &Rotator, deadline: Duration) -> Value {
+    let report = rotator
+        .run(&Default::default(), Instant::now() + deadline)
+        .await
+        .expect("runs");
+    serde_json::to_value(&report).unwrap()
+}
+
+fn errors(report: &Value) -> Vec<(String, String)> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["error"]["kind"].as_str().unwrap_or("none").to_owned(),
+                r["error"]["message"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+// ---- the Cloudflare API ----
+
+#[tokio::test]
+async fn a_429_storm_ends_within_the_deadline_with_a_report() {
+    let w = World::new().await;
+    w.emulator
+        .insert_config(ACCOUNT, preset("orders-db", HOST_A));
+    w.emulator
+        .set_faults(vec![Fault::respond("*", 429).with_retry_after(1)]);
+    let rotator = w
+        .rotator(&w.env(
+            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+            &[],
+        ))
+        .await;
+    let started = Instant::now();
+    let report = run_report(&rotator, Duration::from_secs(4)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    for (kind, message) in errors(&report) {
+        assert_eq!(kind, "rate_limited", "{message}");
+        assert!(
+            message.contains("HTTP 429") && message.contains("gave up"),
+            "{message}"
+        );
+    }
+    assert!(
+        w.emulator.requests().len() <= 8,
+        "bounded: {}",
+        w.emulator.requests().len()
+    );
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_not_waited_past_the_deadline() {
+    let w = World::new().await;
+    w.emulator
+        .set_faults(vec![Fault::respond("GET", 429).with_retry_after(300)]);
+    let rotator = w.rotator(&w.env(&[target("orders-db", HOST_A)], &[])).await;
+    let started = Instant::now();
+    let report = run_report(&rotator, Duration::from_secs(20)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up at once: {:?}",
+        started.elapsed()
+    );
+    let (kind, message) = &errors(&report)[0];
+    assert_eq!(kind, "rate_limited");
+    assert!(
+        message.contains("in 300 s, would pass the invocation deadline"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn timeouts_and_drops_in_the_middle_of_a_create_never_leave_two() {
+    for faults in [
+        // The create times out (the server is slow), then the retry goes through.
+        vec![Fault::delay("POST", Duration::from_secs(2)).times(1)],
+        // The create is applied but its answer is lost, and the first re-list is dropped too.
+        vec![
+            Fault::drop_after("POST").times(1),
+            Fault::drop_before("GET").skip(1).times(1),
+        ],
+        // Lost answers twice in a row.
+        vec![
+            Fault::drop_before("POST").times(1),
+            Fault::drop_after("POST").times(1),
+        ],
+        // A 502 on create (nothing applied), then a timeout.
+        vec![
+            Fault::respond("POST", 502).times(1),
+            Fault::delay("POST", Duration::from_secs(2)).times(1),
+        ],
+    ] {
+        let w = World::new().await;
+        let described: Vec<String> = faults.iter().map(Fault::describe).collect();
+        w.emulator.set_faults(faults);
+        let rotator = w
+            .rotator(&w.env(&[target("orders-db", HOST_A)], &[]))
+            .await
+            .with_retry_policy(RetryPolicy {
+                attempt_timeout: Duration::from_millis(500),
+                ..fast_retries()
+            });
+        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        // Let any create still in flight on the server finish before counting.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let configs = w.emulator.configs(ACCOUNT);
+        assert_eq!(configs.len(), 1, "{described:?}: {report}");
+        assert_eq!(
+            report["results"][0]["action"], "created",
+            "{described:?}: {report}"
+        );
+        assert_eq!(report["results"][0]["config_id"], configs[0].id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn malformed_answers_are_reported_not_panicked_on() {
+    let html = "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>";
+    let cases: Vec<(Fault, &str, &str)> = vec![
+        (
+            Fault::raw_response("GET", 200, "text/plain", "not json at all"),
+            "malformed_response",
+            "not a JSON object: not json at all (text/plain",
+        ),
+        (
+            Fault::raw_response("GET", 502, "text/html", html),
+            "cloudflare_unavailable",
+            "<html><head><title>502 Bad Gateway",
+        ),
+        (
+            Fault::raw_response(
+                "GET",
+                200,
+                "application/json",
+                r#"{"success": true, "errors": [], "messages": [], "result": [{"name": "x"}]}"#,
+            ),
+            "malformed_response",
+            "no string `id`",
+        ),
+        (
+            Fault::raw_response(
+                "PATCH",
+                200,
+                "application/json",
+                r#"{"success": true, "errors": [], "messages": []}"#,
+            ),
+            "malformed_response",
+            "without a `result`",
+        ),
+        (
+            Fault::raw_response(
+                "PATCH",
+                200,
+                "application/json",
+                r#"{"success": false, "errors": [{"code": 1000, "message": "internal"}], "messages": [], "result": null}"#,
+            ),
+            "malformed_response",
+            "without `success: true`: Cloudflare answered HTTP 200 OK: 1000: internal",
+        ),
+        (
+            Fault::raw_response("PATCH", 400, "text/html", html),
+            "cloudflare_rejected",
+            "HTTP 400 Bad Request with a body that is not a JSON object",
+        ),
+        (
+            Fault::raw_response("PATCH", 200, "application/json", "[1, 2]"),
+            "malformed_response",
+            "not a JSON object",
+        ),
+        (
+            Fault::raw_response("PATCH", 200, "application/json", ""),
+            "malformed_response",
+            "empty body",
+        ),
+    ];
+    for (fault, kind, text) in cases {
+        let w = World::new().await;
+        w.emulator
+            .insert_config(ACCOUNT, preset("orders-db", HOST_A));
+        let described = fault.describe();
+        w.emulator.set_faults(vec![fault]);
+        let rotator = w.rotator(&w.env(&[target("orders-db", HOST_A)], &[])).await;
+        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        let (k, message) = &errors(&report)[0];
+        assert_eq!(k, kind, "{described}: {message}");
+        assert!(message.contains(text), "{described}: {message}");
+    }
+}
+
+// ---- AWS: Secrets Manager and STS ----
+
+/// An SDK configuration whose every AWS call is answered by `answer(service, request body)`.
+async fn aws_answering(
+    answer: impl Fn(&str, &str) -> (u16, String) + Send + Sync + 'static,
+) -> SdkConfig {
+    let answer = Arc::new(answer);
+    let client = infallible_client_fn(move |req: http::Request<SdkBody>| {
+        let host = req.uri().host().unwrap_or_default().to_owned();
+        let service = host.split('.').next().unwrap_or_default().to_owned();
+        let body = std::str::from_utf8(req.body().bytes().unwrap_or_default())
+            .unwrap_or_default()
+            .to_owned();
+        let (status, body) = answer(&service, &body);
+        http::Response::builder()
+            .status(status)
+            .body(SdkBody::from(body))
+            .unwrap()
+    });
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(long_term_credentials())
+        .http_client(client)
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(10)),
+        )
+        .load()
+        .await
+}
+
+fn secret_ok() -> (u16, String) {
+    let secret = json!({"api_token": CF_TOKEN}).to_string();
+    (200, json!({"ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-AbCdEf", "Name": "cf", "SecretString": secret, "VersionId": "v1"}).to_string())
+}
+
+fn json_error(kind: &str, message: &str) -> (u16, String) {
+    (400, json!({"__type": kind, "message": message}).to_string())
+}
+
+fn sts_error(status: u16, code: &str, message: &str) -> (u16, String) {
+    (
+        status,
+        format!("<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"),
+    )
+}
+
+async fn rotator_with(sdk: &SdkConfig, w: &World, extra: &[(&str, &str)]) -> Rotator {
+    let env: HashMap<String, String> = w.env(&[target("orders-db", HOST_A)], extra);
+    let settings = Settings::from_env(|k| env.get(k).cloned()).unwrap();
+    Rotator::new(settings, sdk)
+        .await
+        .unwrap()
+        .with_retry_policy(fast_retries())
+}
+
+#[tokio::test]
+async fn secrets_manager_and_sts_failures_name_their_cause() {
+    const ROLE: &str = "arn:aws:iam::123456789012:role/dsql-signer";
+    type Answer = fn(&str, &str) -> (u16, String);
+    /// What fails, the fake AWS answer, extra environment, expected kind, texts the message holds.
+    type Case<'a> = (
+        &'a str,
+        Answer,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        &'a [&'a str],
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "Secrets Manager denies access",
+            |_, _| {
+                json_error(
+                    "AccessDeniedException",
+                    "User is not authorized to perform: secretsmanager:GetSecretValue",
+                )
+            },
+            &[],
+            "cloudflare_token",
+            &[
+                "AccessDeniedException",
+                "allow the function's role secretsmanager:GetSecretValue on this secret",
+            ],
+        ),
+        (
+            "Secrets Manager throttles",
+            |_, _| json_error("ThrottlingException", "Rate exceeded"),
+            &[],
+            "cloudflare_token",
+            &["ThrottlingException", "the next run will try again"],
+        ),
+        (
+            "Secrets Manager fails",
+            |_, _| {
+                (
+                    500,
+                    json!({"__type": "InternalServiceError", "message": "oops"}).to_string(),
+                )
+            },
+            &[],
+            "cloudflare_token",
+            &[
+                "InternalServiceError",
+                "could not be read from Secrets Manager",
+            ],
+        ),
+        (
+            "STS denies the role",
+            |service, _| {
+                if service == "sts" {
+                    sts_error(
+                        403,
+                        "AccessDenied",
+                        "not authorized to perform: sts:AssumeRole",
+                    )
+                } else {
+                    secret_ok()
+                }
+            },
+            &[("SIGNER_ROLE_ARN", ROLE)],
+            "signing_credentials",
+            &[
+                "could not get the signer role arn:aws:iam::123456789012:role/dsql-signer",
+                "AccessDenied",
+            ],
+        ),
+        (
+            "STS throttles",
+            |service, _| {
+                if service == "sts" {
+                    sts_error(400, "Throttling", "Rate exceeded")
+                } else {
+                    secret_ok()
+                }
+            },
+            &[("SIGNER_ROLE_ARN", ROLE)],
+            "signing_credentials",
+            &["Throttling", "signer role"],
+        ),
+    ];
+    for (what, answer, extra, kind, texts) in cases {
+        let w = World::new().await;
+        let rotator = rotator_with(&aws_answering(answer).await, &w, extra).await;
+        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        let (k, message) = &errors(&report)[0];
+        assert_eq!(k, kind, "{what}: {message}");
+        for text in texts {
+            assert!(
+                message.contains(text),
+                "{what}: {message:?} should contain {text:?}"
+            );
+        }
+        assert!(
+            w.emulator.requests().is_empty(),
+            "{what}: Cloudflare was called"
+        );
+    }
+}
+
+#[tokio::test]
+async fn secrets_manager_or_sts_down_is_reported_within_the_deadline() {
+    let w = World::new().await;
+    // Nothing listens on port 9 of the loopback.
+    let down = sdk_config("http://127.0.0.1:9", long_term_credentials()).await;
+    for (extra, kind) in [
+        (&[][..], "cloudflare_token"),
+        (
+            &[(
+                "SIGNER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/dsql-signer",
+            )][..],
+            "signing_credentials",
+        ),
+    ] {
+        let rotator = rotator_with(&down, &w, extra).await;
+        let started = Instant::now();
+        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        assert!(started.elapsed() < Duration::from_secs(20));
+        let (k, message) = &errors(&report)[0];
+        assert_eq!(k, kind, "{message}");
+        assert!(
+            message.to_lowercase().contains("connection refused")
+                || message.contains("dispatch failure"),
+            "{message}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn aws_that_hangs_is_cut_at_the_deadline() {
+    let w = World::new().await;
+    // A listener that accepts and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = listener.accept().await {
+            held.push(s);
+        }
+    });
+    let hanging = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(format!("http://{addr}"))
+        .credentials_provider(long_term_credentials())
+        .load()
+        .await;
+    let rotator = rotator_with(&hanging, &w, &[]).await;
+    let started = Instant::now();
+    let report = run_report(&rotator, Duration::from_secs(3)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    let (k, message) = &errors(&report)[0];
+    assert_eq!(k, "cloudflare_token");
+    assert!(
+        message.contains("did not finish before the invocation deadline"),
+        "{message}"
+    );
+}

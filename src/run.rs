@@ -170,11 +170,19 @@ impl Rotator {
             .collect()
             .await;
 
-        stream::iter(targets)
-            .map(|t| self.upsert(&api, t, &listings[t.account_id.as_str()], creds, dry_run))
-            .buffered(self.settings.max_concurrency)
+        // Unordered, so that one slow target does not hold the others' places; the report keeps
+        // the configuration's order.
+        let mut results: Vec<(usize, TargetResult)> = stream::iter(targets.iter().enumerate())
+            .map(|(i, t)| {
+                let listing = &listings[t.account_id.as_str()];
+                let api = &api;
+                async move { (i, self.upsert(api, t, listing, creds, dry_run).await) }
+            })
+            .buffer_unordered(self.settings.max_concurrency)
             .collect()
-            .await
+            .await;
+        results.sort_unstable_by_key(|(i, _)| *i);
+        results.into_iter().map(|(_, r)| r).collect()
     }
 
     async fn upsert(

@@ -21,7 +21,7 @@ run          starts the Runtime API, spawns <command> with the Lambda environmen
              poll (at most 10 s), sends each event in turn (default: one `{}` event) with a deadline of
              --timeout-s seconds (default 30), kills the command and prints one JSON line per invocation:
              {\"init_ms\" (first line only), \"request_id\", \"duration_ms\", \"outcome\": \"response\"|\"error\"|\"no_answer\",
-              \"response\" | \"error_type\", \"error_message\"}.
+              \"response\" | \"error_type\", \"error_message\", \"peak_rss_kb\" (the command's peak RSS so far)}.
              Exit code: 0 when every invocation got a response, 1 when any did not, 2 on usage or launch errors.
 cold-start   N times: spawn <command>, measure spawn -> first /next, kill it. Prints
              {\"runs\", \"median_ms\", \"p10_ms\", \"p90_ms\", \"min_ms\", \"max_ms\"}.
@@ -239,6 +239,10 @@ async fn run(
             }
         };
         first = false;
+        let mut line = line;
+        if let Some(kb) = peak_rss_kb(child.id()) {
+            line["peak_rss_kb"] = json!(kb);
+        }
         println!("{line}");
         if exited {
             break;
@@ -247,6 +251,13 @@ async fn run(
     kill(&mut child).await;
     api.shutdown().await;
     Ok(if all_ok { 0 } else { 1 })
+}
+
+/// The process's peak resident set size so far (Linux `VmHWM`), in KiB.
+fn peak_rss_kb(pid: Option<u32>) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", pid?)).ok()?;
+    let line = status.lines().find_map(|l| l.strip_prefix("VmHWM:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 /// Linear interpolation between closest ranks; `sorted` is not empty.

@@ -23,6 +23,9 @@ const MAX_SNIPPET: usize = 160;
 /// Builds the HTTP client once per container: rustls, timeouts, no redirects (a redirect would
 /// carry the bearer token somewhere else).
 pub fn http_client() -> reqwest::Result<reqwest::Client> {
+    // reqwest is built without a crypto provider: use ring, as the AWS SDK's client does. An error
+    // means one is installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)

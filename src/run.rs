@@ -19,11 +19,21 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The AWS SDK's HTTP client: rustls with ring, the TLS stack the Cloudflare client uses too (the SDK's
+/// default client would link aws-lc as a second crypto library).
+pub fn aws_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}
+
 /// The AWS SDK configuration from the environment, with timeouts and retries that fit in a run.
 pub async fn aws_sdk_config() -> SdkConfig {
     use aws_config::retry::RetryConfig;
     use aws_config::timeout::TimeoutConfig;
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(aws_http_client())
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(3))

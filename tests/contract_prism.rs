@@ -53,7 +53,8 @@ async fn prism_refuses_a_request_that_breaks_the_schema() {
     // The control: the same create without `origin.port` is refused, so the test above can fail.
     let url = format!("{}/accounts/{ACCOUNT}/hyperdrive/configs", prism_url());
     let body = json!({"name": "orders-db", "origin": {"scheme": "postgres", "host": HOST_A, "database": "postgres", "user": "admin", "password": "x"}});
-    let response = reqwest::Client::new()
+    let response = hyperdrive_dsql_rotator::hyperdrive::http_client()
+        .unwrap()
         .post(&url)
         .bearer_auth("token")
         .json(&body)

@@ -79,9 +79,17 @@ fn response(inv: &Invocation) -> &Value {
     }
 }
 
+/// An object's keys, sorted.
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
 /// The report format of the README, field by field.
 fn assert_report_shape(r: &Value) {
-    let keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys_of = keys;
+    let keys: Vec<&str> = keys_of(r);
     assert_eq!(
         keys,
         [
@@ -99,12 +107,7 @@ fn assert_report_shape(r: &Value) {
         hyperdrive_emulator::parse_rfc3339(r[t].as_str().unwrap()).unwrap();
     }
     for res in r["results"].as_array().unwrap() {
-        let keys: Vec<&str> = res
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys: Vec<&str> = keys_of(res);
         assert_eq!(
             keys,
             [
@@ -127,12 +130,7 @@ fn assert_report_shape(r: &Value) {
         ]
         .contains(&res["action"].as_str().unwrap()));
     }
-    let summary: Vec<&str> = r["summary"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let summary: Vec<&str> = keys_of(&r["summary"]);
     assert_eq!(summary, ["created", "failed", "planned", "updated"]);
 }
 

@@ -417,6 +417,7 @@ async fn aws_that_hangs_is_cut_at_the_deadline() {
         }
     });
     let hanging = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(hyperdrive_dsql_rotator::run::aws_http_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(format!("http://{addr}"))
         .credentials_provider(long_term_credentials())

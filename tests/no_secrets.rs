@@ -5,10 +5,10 @@ mod common;
 
 use common::*;
 use hyperdrive_emulator::Fault;
-use lambda_runtime::tracing::subscriber;
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -23,7 +23,7 @@ impl Write for Capture {
     }
 }
 
-impl<'a> subscriber::fmt::MakeWriter<'a> for Capture {
+impl<'a> MakeWriter<'a> for Capture {
     type Writer = Capture;
     fn make_writer(&'a self) -> Capture {
         self.clone()
@@ -45,15 +45,9 @@ fn decode(s: &str) -> String {
 #[test]
 fn no_secret_in_logs_reports_errors_or_debug() {
     let capture = Capture::default();
-    // The shipped filter, asked for TRACE everywhere (as AWS_LAMBDA_LOG_LEVEL=TRACE would).
-    let sub = subscriber::fmt()
-        .json()
-        .with_env_filter(hyperdrive_dsql_rotator::logging::filter(
-            subscriber::filter::LevelFilter::TRACE,
-        ))
-        .with_writer(capture.clone())
-        .finish();
-    let _guard = lambda_runtime::tracing::subscriber::util::SubscriberInitExt::set_default(sub);
+    // The shipped subscriber, asked for TRACE everywhere (as AWS_LAMBDA_LOG_LEVEL=TRACE would).
+    let sub = hyperdrive_dsql_rotator::logging::subscriber(Some("TRACE"), true, capture.clone());
+    let _guard = tracing::subscriber::set_default(sub);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

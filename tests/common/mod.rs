@@ -61,6 +61,7 @@ pub fn now() -> SystemTime {
 /// AWS SDK configuration pointed at moto, with the given credentials.
 pub async fn sdk_config(endpoint: &str, credentials: Credentials) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(hyperdrive_dsql_rotator::run::aws_http_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(credentials)

@@ -47,7 +47,13 @@ fn config_body(name: &str, password: &str) -> Value {
     })
 }
 
+/// A crypto provider for reqwest when the workspace's features unify it with `rustls-no-provider`.
+fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 async fn start(options: Options) -> (Emulator, Client) {
+    install_crypto();
     let emulator = Emulator::start(options).await.unwrap();
     emulator.set_now(Some(now()));
     let client = Client::builder()
@@ -679,6 +685,7 @@ async fn delay_fault_delays_then_applies() {
 
     // A long delay emulates a hang: the client times out.
     e.set_faults(vec![Fault::delay("GET", Duration::from_secs(30))]);
+    install_crypto();
     let short = Client::builder()
         .timeout(Duration::from_millis(200))
         .build()

@@ -38,6 +38,8 @@ async fn success_and_failure_envelopes_match_the_documented_schemas() {
     emulator.set_now(Some(now));
     let creds = SigningCredentials::new("AKID", "secret");
     let password = sign_dsql_token(HOST, "DbConnectAdmin", "us-east-1", now, 900, &creds);
+    // A crypto provider for reqwest when the workspace's features unify it with `rustls-no-provider`.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let base = format!("{}/accounts/acc/hyperdrive/configs", emulator.base_url());
     let body = json!({"name": "n", "origin": {"scheme": "postgres", "host": HOST, "port": 5432, "database": "postgres", "user": "admin", "password": password}});

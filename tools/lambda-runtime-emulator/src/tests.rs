@@ -2,6 +2,13 @@ use super::*;
 
 use reqwest::Client;
 
+/// reqwest, with a crypto provider for when the workspace's features unify it with
+/// `rustls-no-provider`.
+fn client() -> Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::new()
+}
+
 fn url(api: &RuntimeApi, path: &str) -> String {
     format!("http://{}/2018-06-01/runtime/{path}", api.address())
 }
@@ -35,7 +42,7 @@ async fn poll(
 async fn a_runtime_polls_and_responds() {
     let api = RuntimeApi::start().await.unwrap();
     assert!(api.first_poll().is_none());
-    let client = Client::new();
+    let client = client();
     let runtime = {
         let client = client.clone();
         let next = url(&api, "invocation/next");
@@ -96,7 +103,7 @@ async fn a_runtime_polls_and_responds() {
 #[tokio::test]
 async fn a_runtime_posts_an_error() {
     let api = RuntimeApi::start().await.unwrap();
-    let client = Client::new();
+    let client = client();
     let invoke = {
         let api = &api;
         async move { api.invoke(json!({}), Duration::from_secs(10)).await }
@@ -139,7 +146,7 @@ async fn a_runtime_posts_an_error() {
 #[tokio::test]
 async fn init_error_and_unknown_routes() {
     let api = RuntimeApi::start().await.unwrap();
-    let client = Client::new();
+    let client = client();
     let resp = client
         .post(url(&api, "init/error"))
         .json(&json!({"errorType": "Runtime.ConfigError", "errorMessage": "HYPERDRIVE_CONFIGS is not set"}))

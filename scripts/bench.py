@@ -195,8 +195,15 @@ def main():
     ideal_100 = LATENCY_MS * (1 + math.ceil(100 / CONCURRENCY))
     run20 = timed_run("20 targets, 1 account", 20, ACCOUNTS[:1])
     run100 = timed_run("100 targets, 4 accounts x 25", 100, ACCOUNTS)
-    storm_faults = [{"times": 20, "action": {"type": "respond", "status": 429, "retry_after": 1}}]
-    storm = timed_run("20 targets, first 20 calls 429 (Retry-After: 1)", 20, ACCOUNTS[:1], faults=storm_faults, runs=1)
+    # A 429 storm: the list refused 3 times, then the whole first wave of 8 writes once, each with
+    # Retry-After: 1. Its ideal adds the 4 waits of 1 s Cloudflare asks for and the 4 refused rounds
+    # of calls (100 ms each) to the 400 ms of the calm run.
+    refuse = {"type": "respond", "status": 429, "retry_after": 1}
+    storm_faults = [{"method": "GET", "times": 3, "action": refuse},
+                    {"method": "PATCH", "times": 4, "action": refuse},
+                    {"method": "POST", "times": 4, "action": refuse}]
+    storm = timed_run("20 targets, 429 storm (list refused 3x, 8 writes 1x)", 20, ACCOUNTS[:1], faults=storm_faults, runs=1)
+    ideal_storm = ideal_20 + 4 * (1000 + LATENCY_MS)
 
     cold_p, cold_b = statistics.median(medians["product"]), statistics.median(medians["bare"])
     rows = [
@@ -217,8 +224,8 @@ def main():
         rows.append(("  same, first invocation of the container", "%.0f ms" % run["first_ms"], "",
                      "%.2fx ideal" % (run["first_ms"] / ideal), ""))
         rows.append(("  outcome of the warm run", json.dumps(run["summary"]), "%d API calls" % run["calls_per_run"], "", ""))
-    rows.append(("run: %s" % storm["label"], "%.0f ms" % storm["first_ms"], "ideal %d ms" % ideal_20,
-                 "%.2fx ideal" % (storm["first_ms"] / ideal_20), "ends in time"))
+    rows.append(("run: %s" % storm["label"], "%.0f ms" % storm["first_ms"], "ideal %d ms" % ideal_storm,
+                 "%.2fx ideal" % (storm["first_ms"] / ideal_storm), "ends in time"))
     rows.append(("  outcome", json.dumps(storm["first_summary"]), "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     print()

@@ -9,7 +9,10 @@ cd "$ROOT"
 
 ensure_venv
 say "building release binaries: the product, the bare function, both emulators"
-cargo build --quiet --release -p hyperdrive-dsql-rotator -p bare-lambda -p hyperdrive-emulator -p lambda-runtime-emulator
+# The product alone first, as a deployment builds it (cargo unifies features across packages built
+# together), then the rest.
+cargo build --quiet --release -p hyperdrive-dsql-rotator
+cargo build --quiet --release -p bare-lambda -p hyperdrive-emulator -p lambda-runtime-emulator
 say "starting moto (Secrets Manager) on loopback"
 start_moto
 say "measuring (a few minutes)"

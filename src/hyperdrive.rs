@@ -9,7 +9,7 @@ use crate::retry::{Attempt, GaveUp, Reason, RetryPolicy};
 use crate::secret::{scrub, Secret};
 use serde_json::{json, Value};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -138,6 +138,8 @@ pub struct HyperdriveApi {
     policy: RetryPolicy,
     jitter: Arc<dyn Jitter>,
     deadline: Instant,
+    /// Cloudflare's rate limit is per user: a `Retry-After` seen by one call holds every call.
+    paused_until: Arc<Mutex<Option<Instant>>>,
 }
 
 impl HyperdriveApi {
@@ -156,6 +158,7 @@ impl HyperdriveApi {
             policy,
             jitter,
             deadline,
+            paused_until: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -271,6 +274,16 @@ impl HyperdriveApi {
         request: reqwest::RequestBuilder,
         password: Option<&Secret>,
     ) -> Result<Value, Attempt<ApiError>> {
+        let paused_until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(until) = paused_until.filter(|u| *u > Instant::now()) {
+            if until >= self.deadline {
+                return Err(Attempt::Fail(ApiError::new(
+                    ErrorKind::RateLimited,
+                    "Cloudflare asked to wait (Retry-After) past the invocation deadline",
+                )));
+            }
+            tokio::time::sleep_until(until).await;
+        }
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Attempt::Fail(ApiError::new(
@@ -313,6 +326,11 @@ impl HyperdriveApi {
             .as_ref()
             .map(|e| CloudflareErrors::from_envelope(e, &secrets));
 
+        if let (429, Some(wait)) = (status.as_u16(), retry_after) {
+            let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
+            let until = Instant::now() + wait;
+            *paused = Some(paused.map_or(until, |p| p.max(until)));
+        }
         if status.as_u16() == 429 || status.is_server_error() {
             let kind = if status.as_u16() == 429 {
                 ErrorKind::RateLimited

@@ -58,20 +58,23 @@ pub enum Reason {
 }
 
 impl RetryPolicy {
-    /// The wait before retry number `retry` (1-based): half the exponential backoff plus a random
-    /// part of the other half, and at least what the server asked for.
+    /// The wait before retry number `retry` (1-based): what the server asked for (`Retry-After`) plus
+    /// up to a tenth more (at most 1 s) so that clients do not all return at once; without an ask,
+    /// half the exponential backoff plus a random part of the other half.
     pub fn delay(
         &self,
         retry: u32,
         server_asked: Option<Duration>,
         jitter: &dyn Jitter,
     ) -> Duration {
+        if let Some(asked) = server_asked {
+            return asked + jitter.pick((asked / 10).min(Duration::from_secs(1)));
+        }
         let exp = self
             .base_delay
             .saturating_mul(1u32 << (retry.saturating_sub(1)).min(16))
             .min(self.max_delay);
-        let backoff = exp / 2 + jitter.pick(exp / 2);
-        server_asked.map_or(backoff, |asked| asked.max(backoff))
+        exp / 2 + jitter.pick(exp / 2)
     }
 
     /// Runs `op(attempt)` (attempt counts from 1) until it succeeds or [`GaveUp`].
@@ -135,10 +138,15 @@ mod tests {
         assert_eq!(p.delay(1, None, &full), Duration::from_millis(500));
         assert_eq!(p.delay(3, None, &full), Duration::from_secs(2));
         assert_eq!(p.delay(10, None, &full), Duration::from_secs(8), "capped");
-        assert_eq!(
-            p.delay(1, Some(Duration::from_secs(3)), &full),
-            Duration::from_secs(3)
-        );
+        // The server's Retry-After is the wait, plus up to a tenth (at most 1 s) of jitter, even
+        // when the exponential backoff would be longer.
+        let asked = Some(Duration::from_secs(3));
+        assert_eq!(p.delay(1, asked, &none), Duration::from_secs(3));
+        assert_eq!(p.delay(1, asked, &full), Duration::from_millis(3300));
+        let one = Some(Duration::from_secs(1));
+        assert_eq!(p.delay(9, one, &full), Duration::from_millis(1100));
+        let minute = Some(Duration::from_secs(60));
+        assert_eq!(p.delay(1, minute, &full), Duration::from_secs(61));
         assert_eq!(
             p.delay(40, None, &full),
             Duration::from_secs(8),
@@ -214,7 +222,7 @@ mod tests {
         assert_eq!(
             late.reason,
             Reason::Deadline {
-                wait: Duration::from_secs(300)
+                wait: Duration::from_millis(300_500)
             }
         );
         assert!(Instant::now() < near, "never sleeps past the deadline");

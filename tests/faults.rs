@@ -77,6 +77,67 @@ async fn a_429_storm_ends_within_the_deadline_with_a_report() {
 }
 
 #[tokio::test]
+async fn a_retry_after_holds_every_call_of_the_run() {
+    // Two at a time. a's PATCH gets 429 (Retry-After: 1) at once; b's takes 300 ms. c then starts, and
+    // must wait for the end of the pause instead of calling during it (without the shared pause it
+    // would call at 0.3 s).
+    let w = World::new().await;
+    let hosts: Vec<String> = (0..4).map(|i| format!("{i}{}", &HOST_A[1..])).collect();
+    for (name, host) in ["a", "b", "c", "d"].iter().zip(&hosts) {
+        w.emulator.insert_config(ACCOUNT, preset(name, host));
+    }
+    w.emulator.set_faults(vec![
+        Fault::respond("PATCH", 429)
+            .with_retry_after(1)
+            .for_origin_host(&hosts[0])
+            .times(1),
+        Fault::delay("PATCH", Duration::from_millis(300)).for_origin_host(&hosts[1]),
+    ]);
+    let targets: Vec<Value> = ["a", "b", "c", "d"]
+        .iter()
+        .zip(&hosts)
+        .map(|(n, h)| target(n, h))
+        .collect();
+    let rotator = w
+        .rotator(&w.env(&targets, &[("MAX_CONCURRENCY", "2")]))
+        .await;
+    let report = run_report(&rotator, Duration::from_secs(20)).await;
+    assert_eq!(report["summary"]["updated"], 4, "{report}");
+    let patches: Vec<(String, Option<u16>, std::time::Instant)> = w
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| {
+            (
+                r.body.unwrap()["origin"]["host"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                r.status,
+                r.received_at,
+            )
+        })
+        .collect();
+    assert_eq!(patches.len(), 5, "{patches:?}");
+    let refused_at = patches
+        .iter()
+        .find(|p| p.1 == Some(429))
+        .expect("a's 429")
+        .2;
+    let c_at = patches
+        .iter()
+        .find(|p| p.0 == hosts[2])
+        .expect("c's PATCH")
+        .2;
+    let waited = c_at.duration_since(refused_at);
+    assert!(
+        waited >= Duration::from_millis(950),
+        "c called {waited:?} after the 429, inside the 1 s pause"
+    );
+}
+
+#[tokio::test]
 async fn a_long_retry_after_is_not_waited_past_the_deadline() {
     let w = World::new().await;
     w.emulator
@@ -92,7 +153,7 @@ async fn a_long_retry_after_is_not_waited_past_the_deadline() {
     let (kind, message) = &errors(&report)[0];
     assert_eq!(kind, "rate_limited");
     assert!(
-        message.contains("in 300 s, would pass the invocation deadline"),
+        message.contains("in 301 s, would pass the invocation deadline"),
         "{message}"
     );
 }

@@ -439,6 +439,7 @@ async fn handle_api(
                 body: body.clone(),
                 status: None,
                 fault: None,
+                received_at: std::time::Instant::now(),
             },
         ));
         let config_id = match &routed {

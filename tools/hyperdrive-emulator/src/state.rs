@@ -155,6 +155,9 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
     /// The fault applied, e.g. `respond 429`, `drop_after`.
     pub fault: Option<String>,
+    /// When the request arrived (before any fault's delay).
+    #[serde(skip)]
+    pub received_at: std::time::Instant,
 }
 
 impl RecordedRequest {

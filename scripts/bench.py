@@ -211,11 +211,11 @@ def main():
          "%.2fx bare" % (cold_p / cold_b), "<= 1.5x bare"),
         ("  spread of round medians", "%.2f..%.2f ms" % (min(medians["product"]), max(medians["product"])),
          "%.2f..%.2f ms" % (min(medians["bare"]), max(medians["bare"])), "", ""),
-        ("peak RSS (20-target run / one echo)", "%.1f MB" % (run20["peak_rss_kb"] / 1024), "%.1f MB" % (bare_rss / 1024),
+        ("peak RSS (20-target run / one echo)", "%.1f MiB" % (run20["peak_rss_kb"] / 1024), "%.1f MiB" % (bare_rss / 1024),
          "%.2fx bare" % (run20["peak_rss_kb"] / bare_rss), "<= 25 MB"),
-        ("binary size", "%.2f MB" % (sizes["product"][0] / 2**20), "%.2f MB" % (sizes["bare"][0] / 2**20),
+        ("binary size", "%.2f MiB" % (sizes["product"][0] / 2**20), "%.2f MiB" % (sizes["bare"][0] / 2**20),
          "%.2fx bare" % (sizes["product"][0] / sizes["bare"][0]), "<= 6 MB"),
-        ("zip size", "%.2f MB" % (sizes["product"][1] / 2**20), "%.2f MB" % (sizes["bare"][1] / 2**20),
+        ("zip size", "%.2f MiB" % (sizes["product"][1] / 2**20), "%.2f MiB" % (sizes["bare"][1] / 2**20),
          "%.2fx bare" % (sizes["product"][1] / sizes["bare"][1]), ""),
     ]
     for run, ideal in ((run20, ideal_20), (run100, ideal_100)):

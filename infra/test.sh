@@ -34,10 +34,10 @@ check() {
   local log="$WORK/log.$((passed + failed + skipped))"
   local start=$SECONDS
   if "$@" >"$log" 2>&1 </dev/null; then
-    printf 'PASS  %-40s %4ds\n' "$name" $((SECONDS - start))
+    printf 'PASS  %-52s %4ds\n' "$name" $((SECONDS - start))
     passed=$((passed + 1))
   else
-    printf 'FAIL  %-40s %4ds\n' "$name" $((SECONDS - start))
+    printf 'FAIL  %-52s %4ds\n' "$name" $((SECONDS - start))
     grep -v 'Unknown user config "nodedir"' "$log" | tail -n 60 | sed 's/^/      | /'
     failed=$((failed + 1))
     failures+=("$name")
@@ -45,7 +45,7 @@ check() {
 }
 
 skip() {
-  printf 'SKIP  %-40s       %s\n' "$1" "$2"
+  printf 'SKIP  %-52s       %s\n' "$1" "$2"
   skipped=$((skipped + 1))
 }
 
@@ -102,8 +102,41 @@ cfn_lint() { "$VENV/bin/cfn-lint" --ignore-checks W3005 -- "$WORK"/cdk.out/*.tem
 check "cdk: typecheck (tsc)" cdk_typecheck
 check "cdk: template tests" cdk_test test/rotator.test.ts
 check "cdk: cdk-nag AwsSolutions tests" cdk_test test/nag.test.ts
+# The function's own configuration parser must accept the environment the stack renders: the binary runs
+# once with it (references replaced by sample ARNs, AWS pointed at a closed port) and must fail at the AWS
+# calls (exit 1), not on its configuration (exit 2).
+function_accepts_env() {
+  local bin
+  bin="${ROTATOR_RELEASE_BIN:-$REPO/target/release/hyperdrive-dsql-rotator}"
+  [ -x "$bin" ] || bin="$REPO/target/debug/hyperdrive-dsql-rotator"
+  python3 - "$bin" "$WORK"/cdk.out/*.template.json <<'PY'
+import json, subprocess, sys
+bin, template = sys.argv[1], sys.argv[2]
+resources = json.load(open(template))["Resources"]
+fns = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+assert len(fns) == 1, f"expected one function, found {len(fns)}"
+samples = {"SIGNER_ROLE_ARN": "arn:aws:iam::123456789012:role/hyperdrive-dsql-signer",
+           "CLOUDFLARE_API_TOKEN_SECRET_ID": "arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-AbCdEf",
+           "SIGNER_CREDENTIALS_SECRET_ID": "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf"}
+env = {}
+for k, v in fns[0]["Properties"]["Environment"]["Variables"].items():
+    env[k] = v if isinstance(v, str) else samples[k]
+env.update({"PATH": "/usr/bin:/bin", "HOME": "/tmp", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIAEXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "x", "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true"})
+out = subprocess.run([bin, "--dry-run", "--timeout", "20"], env=env, capture_output=True, text=True)
+if out.returncode != 1:
+    sys.exit(f"exit {out.returncode} (want 1: configuration accepted, AWS unreachable)\n{out.stderr[-2000:]}")
+print(f"configuration accepted: {sorted(k for k in env if not k.startswith(('AWS_', 'PATH', 'HOME')))}")
+PY
+}
+
 if check "cdk: synth example app (+cdk-nag)" cdk_synth; then
   check "cfn-lint: synthesized template" cfn_lint
+  if [ -x "${ROTATOR_RELEASE_BIN:-$REPO/target/release/hyperdrive-dsql-rotator}" ] || [ -x "$REPO/target/debug/hyperdrive-dsql-rotator" ]; then
+    check "cdk: the function accepts the rendered environment" function_accepts_env
+  else
+    skip "cdk: the function accepts the rendered environment" "(no built binary: run cargo build first)"
+  fi
 else
   skip "cfn-lint: synthesized template" "(no template: synth failed)"
 fi

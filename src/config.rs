@@ -15,7 +15,22 @@ pub const MAX_TOKEN_TTL_SECS: u64 = 604_800;
 pub const DEFAULT_SESSION_SECS: u64 = 3600;
 pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 const MAX_CONCURRENCY_LIMIT: usize = 64;
-const TARGET_FIELDS: &[&str] = &[
+/// The environment variables the configuration reads.
+pub const VARIABLES: &[&str] = &[
+    "CLOUDFLARE_ACCOUNT_ID",
+    "CLOUDFLARE_API_TOKEN_SECRET_ID",
+    "CLOUDFLARE_API_TOKEN_SECRET_KEY",
+    "HYPERDRIVE_TARGETS",
+    "TOKEN_TTL_SECONDS",
+    "SIGNER_ROLE_ARN",
+    "SIGNER_SESSION_SECONDS",
+    "SIGNER_CREDENTIALS_SECRET_ID",
+    "CLOUDFLARE_API_BASE_URL",
+    "MAX_CONCURRENCY",
+    "DRY_RUN",
+];
+/// The fields of a target object.
+pub const TARGET_FIELDS: &[&str] = &[
     "name",
     "host",
     "region",
@@ -654,7 +669,8 @@ impl<F: Fn(&str) -> String> Fields<'_, F> {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// "a string", "an array"...: how error messages name a JSON value's type.
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -1160,6 +1176,20 @@ mod tests {
                 .contains("\"c\" is not a configured target; use one of a, b"),
             "{p}"
         );
+    }
+
+    #[test]
+    fn variables_lists_exactly_what_is_read() {
+        let asked = std::cell::RefCell::new(Vec::new());
+        let _ = Settings::from_env(|name| {
+            asked.borrow_mut().push(name.to_owned());
+            None
+        });
+        let mut asked = asked.into_inner();
+        asked.sort();
+        let mut listed: Vec<String> = VARIABLES.iter().map(|v| (*v).to_owned()).collect();
+        listed.sort();
+        assert_eq!(asked, listed);
     }
 
     #[test]

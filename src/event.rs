@@ -1,6 +1,7 @@
 //! The invocation payload: any JSON object. `dry_run` and `targets` are read from its top level, or
 //! from `detail` when that is an object (EventBridge rules) or a JSON-encoded object (Scheduler).
 
+use crate::config::kind;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -107,17 +108,6 @@ impl RunRequest {
             }
         };
         Ok(RunRequest { dry_run, targets })
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -35,16 +35,11 @@ async fn run(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Outcome {
-    let home = std::env::temp_dir().join(unique("home"));
-    std::fs::create_dir_all(&home).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hyperdrive-dsql-rotator"));
     cmd.env_clear()
-        .env("HOME", &home)
-        .env("AWS_REGION", "us-east-1")
+        .envs(child_aws_env(w))
         .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .env("AWS_ENDPOINT_URL", &w.moto)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
         .envs(env)
         .args(args)
         .stdin(if stdin.is_some() {

@@ -31,14 +31,9 @@ impl Function {
         credentials: &[(&str, &str)],
     ) -> Function {
         let api = RuntimeApi::start().await.expect("runtime API starts");
-        let home = std::env::temp_dir().join(unique("home"));
-        std::fs::create_dir_all(&home).unwrap();
         let child = Command::new(binary())
             .env_clear()
-            .env("HOME", &home)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &w.moto)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(child_aws_env(w))
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .envs(credentials.iter().copied())
             .envs(lambda_env(&api.address(), "hyperdrive-dsql-rotator"))

@@ -2,36 +2,11 @@
 //! the invocation event. Any input either parses into something sane or gives an error that names a
 //! field and says something; never a panic.
 
-use hyperdrive_dsql_rotator::config::Settings;
+use hyperdrive_dsql_rotator::config::{Settings, TARGET_FIELDS, VARIABLES};
 use hyperdrive_dsql_rotator::event::RunRequest;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-const VARIABLES: &[&str] = &[
-    "CLOUDFLARE_ACCOUNT_ID",
-    "CLOUDFLARE_API_TOKEN_SECRET_ID",
-    "CLOUDFLARE_API_TOKEN_SECRET_KEY",
-    "HYPERDRIVE_TARGETS",
-    "TOKEN_TTL_SECONDS",
-    "SIGNER_ROLE_ARN",
-    "SIGNER_SESSION_SECONDS",
-    "SIGNER_CREDENTIALS_SECRET_ID",
-    "CLOUDFLARE_API_BASE_URL",
-    "MAX_CONCURRENCY",
-    "DRY_RUN",
-];
-const TARGET_FIELDS: &[&str] = &[
-    "name",
-    "host",
-    "region",
-    "user",
-    "database",
-    "port",
-    "account_id",
-    "caching",
-    "origin_connection_limit",
-];
 
 fn any_json() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![

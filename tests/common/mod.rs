@@ -240,3 +240,16 @@ pub fn signature(token: &str) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// The whole environment of the binary run as a child process, besides its configuration: an empty
+/// HOME (no profile files), the region, and AWS pointed at moto with no instance metadata lookups.
+pub fn child_aws_env(w: &World) -> Vec<(&'static str, String)> {
+    let home = std::env::temp_dir().join(unique("home"));
+    std::fs::create_dir_all(&home).unwrap();
+    vec![
+        ("HOME", home.display().to_string()),
+        ("AWS_REGION", "us-east-1".to_owned()),
+        ("AWS_ENDPOINT_URL", w.moto.clone()),
+        ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+    ]
+}

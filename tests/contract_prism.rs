@@ -27,14 +27,7 @@ async fn list_create_and_update_requests_follow_the_schema() {
     ];
     let env = w.env(&targets, &[("CLOUDFLARE_API_BASE_URL", &prism_url())]);
     let rotator = w.rotator(&env).await;
-    let report = rotator
-        .run(
-            &Default::default(),
-            tokio::time::Instant::now() + Duration::from_secs(30),
-        )
-        .await
-        .unwrap();
-    let report = serde_json::to_value(&report).unwrap();
+    let report = run_report(&rotator, Duration::from_secs(30)).await;
     let actions: Vec<(&str, &str)> = report["results"]
         .as_array()
         .unwrap()

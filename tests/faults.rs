@@ -18,14 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
-async fn run_report(rotator: &Rotator, deadline: Duration) -> Value {
-    let report = rotator
-        .run(&Default::default(), Instant::now() + deadline)
-        .await
-        .expect("runs");
-    serde_json::to_value(&report).unwrap()
-}
-
 fn errors(report: &Value) -> Vec<(String, String)> {
     report["results"]
         .as_array()

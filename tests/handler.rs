@@ -268,15 +268,7 @@ async fn origin_refusal_on_one_target_leaves_the_others_done() {
     // A failed invocation answers with the error only (the report goes to the log); the same run
     // through the rotator shows each target's outcome.
     let rotator = w.rotator(&w.env(&targets, &[])).await;
-    let report = report_json(
-        &rotator
-            .run(
-                &Default::default(),
-                tokio::time::Instant::now() + Duration::from_secs(30),
-            )
-            .await
-            .unwrap(),
-    );
+    let report = run_report(&rotator, Duration::from_secs(30)).await;
     let broken = result(&report, "broken-db");
     assert_eq!(broken["action"], "failed");
     assert_eq!(broken["error"]["kind"], "origin_refused");
@@ -348,15 +340,7 @@ async fn retries_stop_after_the_budget_with_a_clear_error() {
         .insert_config(ACCOUNT, preset("orders-db", HOST_A));
     w.emulator.set_faults(vec![Fault::respond("PATCH", 502)]);
     let rotator = w.rotator(&w.env(&[target("orders-db", HOST_A)], &[])).await;
-    let report = report_json(
-        &rotator
-            .run(
-                &Default::default(),
-                tokio::time::Instant::now() + Duration::from_secs(30),
-            )
-            .await
-            .unwrap(),
-    );
+    let report = run_report(&rotator, Duration::from_secs(30)).await;
     let r = result(&report, "orders-db");
     assert_eq!(r["error"]["kind"], "cloudflare_unavailable");
     assert!(
@@ -546,15 +530,7 @@ async fn a_refused_cloudflare_token_fails_every_target_with_the_fix() {
             &[("CLOUDFLARE_API_TOKEN_SECRET_ID", &wrong)],
         ))
         .await;
-    let report = report_json(
-        &rotator
-            .run(
-                &Default::default(),
-                tokio::time::Instant::now() + Duration::from_secs(30),
-            )
-            .await
-            .unwrap(),
-    );
+    let report = run_report(&rotator, Duration::from_secs(30)).await;
     let r = result(&report, "orders-db");
     assert_eq!(r["error"]["kind"], "cloudflare_auth");
     assert!(
@@ -575,15 +551,7 @@ async fn a_missing_secret_is_reported_with_what_to_check() {
             &[("CLOUDFLARE_API_TOKEN_SECRET_ID", "does-not-exist")],
         ))
         .await;
-    let report = report_json(
-        &rotator
-            .run(
-                &Default::default(),
-                tokio::time::Instant::now() + Duration::from_secs(30),
-            )
-            .await
-            .unwrap(),
-    );
+    let report = run_report(&rotator, Duration::from_secs(30)).await;
     let r = result(&report, "orders-db");
     assert_eq!(r["error"]["kind"], "cloudflare_token");
     let msg = r["error"]["message"].as_str().unwrap();

@@ -253,3 +253,13 @@ pub fn child_aws_env(w: &World) -> Vec<(&'static str, String)> {
         ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
     ]
 }
+
+/// One run of `rotator` with `deadline` left, its report as JSON.
+pub async fn run_report(rotator: &Rotator, deadline: Duration) -> Value {
+    let deadline = tokio::time::Instant::now() + deadline;
+    let report = rotator
+        .run(&Default::default(), deadline)
+        .await
+        .expect("the run starts");
+    serde_json::to_value(&report).unwrap()
+}

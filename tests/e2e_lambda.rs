@@ -67,6 +67,17 @@ fn execution_role() -> [(&'static str, &'static str); 2] {
     ]
 }
 
+/// The message of an invocation that must have ended with an error of `error_type`.
+fn error_of<'a>(inv: &'a Invocation, error_type: &str) -> &'a str {
+    match &inv.outcome {
+        Outcome::Error {
+            error_type: t,
+            error_message,
+        } if t == error_type => error_message,
+        other => panic!("expected a {error_type} error, got {other:?}"),
+    }
+}
+
 fn response(inv: &Invocation) -> &Value {
     match &inv.outcome {
         Outcome::Response(v) => v,
@@ -211,19 +222,11 @@ async fn a_failing_target_makes_the_invocation_post_an_error() {
             Duration::from_secs(30),
         )
         .await;
-    match &inv.outcome {
-        Outcome::Error {
-            error_type,
-            error_message,
-        } => {
-            assert_eq!(error_type, "TargetsFailed");
-            assert!(
-                error_message.starts_with("1 of 2 targets failed: users-db (origin_refused)"),
-                "{error_message}"
-            );
-        }
-        other => panic!("expected an error, got {other:?}"),
-    }
+    let error_message = error_of(&inv, "TargetsFailed");
+    assert!(
+        error_message.starts_with("1 of 2 targets failed: users-db (origin_refused)"),
+        "{error_message}"
+    );
     assert_eq!(
         w.emulator.configs(ACCOUNT).len(),
         1,
@@ -242,19 +245,11 @@ async fn a_bad_configuration_answers_every_invocation_with_an_error() {
     let f = Function::start(&w, &env, &execution_role()).await;
     for _ in 0..2 {
         let inv = f.invoke(json!({}), Duration::from_secs(10)).await;
-        match &inv.outcome {
-            Outcome::Error {
-                error_type,
-                error_message,
-            } => {
-                assert_eq!(error_type, "ConfigurationError");
-                assert!(
-                    error_message.contains("HYPERDRIVE_TARGETS[0].port"),
-                    "{error_message}"
-                );
-            }
-            other => panic!("expected an error, got {other:?}"),
-        }
+        let error_message = error_of(&inv, "ConfigurationError");
+        assert!(
+            error_message.contains("HYPERDRIVE_TARGETS[0].port"),
+            "{error_message}"
+        );
     }
     assert!(w.emulator.requests().is_empty());
     f.stop().await;
@@ -280,20 +275,12 @@ async fn a_hanging_cloudflare_api_is_answered_before_the_deadline() {
         "answered after {:?}, past the {timeout:?} deadline",
         inv.duration
     );
-    match &inv.outcome {
-        Outcome::Error {
-            error_type,
-            error_message,
-        } => {
-            assert_eq!(error_type, "TargetsFailed");
-            assert!(
-                error_message.contains("orders-db (timeout)")
-                    || error_message.contains("orders-db (deadline_exceeded)"),
-                "{error_message}"
-            );
-        }
-        other => panic!("expected an error before the deadline, got {other:?}"),
-    }
+    let error_message = error_of(&inv, "TargetsFailed");
+    assert!(
+        error_message.contains("orders-db (timeout)")
+            || error_message.contains("orders-db (deadline_exceeded)"),
+        "{error_message}"
+    );
     // The container survives and serves the next invocation once the API is back.
     w.emulator.set_faults(vec![]);
     let inv = f.invoke(json!({}), Duration::from_secs(30)).await;

@@ -89,14 +89,20 @@ start_moto() {
   wait_http "$MOTO_URL/moto-api/" 60 moto
 }
 
-# start_prism: installs Prism (pinned in tests/contract/package-lock.json) and serves the Hyperdrive
-# API schema as a validating mock on a free loopback port; exports PRISM_URL.
-start_prism() {
-  local dir="$ROOT/tests/contract" port
+# install_prism: installs Prism (pinned in tests/contract/package-lock.json) when missing or stale.
+install_prism() {
+  local dir="$ROOT/tests/contract"
   if [ ! -x "$dir/node_modules/.bin/prism" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing Prism (npm ci in tests/contract)"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
+}
+
+# start_prism: serves the Hyperdrive API schema with Prism as a validating mock on a free loopback
+# port; exports PRISM_URL.
+start_prism() {
+  local dir="$ROOT/tests/contract" port
+  install_prism
   port="$(free_port)"
   start_bg prism "$dir/node_modules/.bin/prism" mock -h 127.0.0.1 -p "$port" \
     "$ROOT/tools/hyperdrive-emulator/hyperdrive-openapi.json"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, clippy -D warnings, unit, integration and end-to-end
 # tests (against moto and the Hyperdrive emulator on 127.0.0.1), the contract test against
-# Cloudflare's schema, and the infrastructure checks. Installs what it needs into ignored folders.
+# Cloudflare's schema, and the infrastructure checks. Installs what it needs into ignored folders;
+# the tests start the servers they need themselves (tests/support/servers.rs) and stop them by PID.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -16,9 +17,7 @@ step "cargo clippy --workspace --all-targets -D warnings"
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 
 ensure_venv
-step "starting moto (Secrets Manager, STS) and Prism (Cloudflare's schema) on loopback"
-start_moto
-start_prism
+install_prism
 
 step "building the release binary (the end-to-end tests run it)"
 cargo build --quiet --release --bin hyperdrive-dsql-rotator

@@ -1,14 +1,16 @@
-//! The command-line entry point: one run with the same configuration as the Lambda, the report on
-//! stdout, logs on stderr; exit 0 when every target succeeded, 1 when one failed, 2 when the
-//! configuration, the event or the arguments are invalid (nothing was called).
+//! The command-line entry point: one invocation with the same configuration as the Lambda, the
+//! report on stdout, logs on stderr; exit 0 when every target succeeded, 1 when one failed, 2 when
+//! the configuration, the event or the arguments are invalid (nothing was called).
 
+use crate::aws::sdk::load_config;
 use crate::config::Settings;
-use crate::event::RunRequest;
-use crate::run::{aws_sdk_config, Rotator};
+use crate::context::Context;
+use crate::dispatch::{dispatch, InvocationError};
+use crate::invocation::{Invocation, Request};
+use crate::report::Report;
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio::time::Instant;
 
 pub const USAGE: &str = "\
 Usage: hyperdrive-dsql-rotator [--dry-run] [--event FILE|-] [--timeout SECONDS]
@@ -117,42 +119,43 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         }
         Err(e) => return usage_error(&e),
     };
-    let settings = match Settings::from_process_env() {
-        Ok(s) => s,
-        Err(e) => return usage_error(&e.to_string()),
-    };
-    let mut request = match read_event(args.event.as_deref())
-        .and_then(|v| RunRequest::from_event(&v).map_err(|e| e.to_string()))
-    {
-        Ok(r) => r,
-        Err(e) => return usage_error(&e),
-    };
-    request.dry_run |= args.dry_run;
-    if let Err(p) = settings.select(request.targets.as_deref()) {
-        return usage_error(&format!("invalid event: {p}"));
-    }
-
-    let deadline = Instant::now() + args.timeout;
-    let rotator = match Rotator::new(settings, &aws_sdk_config().await).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: could not build the HTTP client: {e}");
-            return ExitCode::from(1);
+    match invoke(&args).await {
+        Ok(report) => {
+            print_report(&report);
+            ExitCode::SUCCESS
         }
+        Err(InvocationError::TargetsFailed(report)) => {
+            print_report(&report);
+            ExitCode::from(1)
+        }
+        Err(e @ InvocationError::Initialization(_)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => usage_error(&e.to_string()),
+    }
+}
+
+/// The invocation the arguments describe, dispatched.
+async fn invoke(args: &Args) -> Result<Report, InvocationError> {
+    let settings =
+        Settings::from_process_env().map_err(|e| InvocationError::Configuration(e.to_string()))?;
+    let mut request = read_event(args.event.as_deref())
+        .and_then(|v| Request::from_event(&v).map_err(|e| e.to_string()))
+        .map_err(InvocationError::InvalidEvent)?;
+    request.dry_run |= args.dry_run;
+    let context = Context::new(settings, &load_config().await)?;
+    let invocation = Invocation {
+        request,
+        time_limit: args.timeout,
     };
-    let report = match rotator.run(&request, deadline).await {
-        Ok(r) => r,
-        Err(p) => return usage_error(&format!("invalid event: {p}")),
-    };
-    report.log();
-    match serde_json::to_string_pretty(&report) {
+    dispatch(&context, &invocation).await
+}
+
+fn print_report(report: &Report) {
+    match serde_json::to_string_pretty(report) {
         Ok(json) => println!("{json}"),
         Err(e) => eprintln!("error: could not print the report: {e}"),
-    }
-    if report.summary.failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
     }
 }
 

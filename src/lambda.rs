@@ -1,18 +1,19 @@
-//! The Lambda entry point: configuration is read once per container, clients are built on the first
-//! invocation and reused; a run with any failed target returns an error so that Lambda's `Errors`
-//! metric, retries and on-failure destination see it.
+//! The Lambda entry point: the configuration is read once per container and the context built on
+//! the first invocation; each invocation's payload becomes an [`Invocation`] with the time left
+//! before Lambda's deadline, and the dispatcher's answer becomes the response, or an error whose
+//! `error_type` Lambda's `Errors` metric, retries and on-failure destination see.
 
-use crate::config::Settings;
-use crate::event::RunRequest;
+use crate::aws::sdk::load_config;
+use crate::config::{ConfigError, Settings};
+use crate::context::Context;
+use crate::dispatch::{dispatch, InvocationError};
+use crate::invocation::{Invocation, Request};
 use crate::report::Report;
-use crate::run::{aws_sdk_config, Rotator};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use serde_json::Value;
-use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
-use tokio::time::Instant;
 
 /// Time kept back from the invocation deadline to log and answer.
 const DEADLINE_MARGIN: Duration = Duration::from_millis(1500);
@@ -37,124 +38,85 @@ fn time_left(deadline: SystemTime, now: SystemTime) -> Duration {
     }
 }
 
-/// Why an invocation failed; its `error_type` is what the Lambda console and destinations show.
-#[derive(Debug)]
-pub enum HandlerError {
-    /// The environment is invalid: nothing was called.
-    Configuration(String),
-    /// The event is invalid: nothing was called.
-    InvalidEvent(String),
-    /// Clients could not be built.
-    Initialization(String),
-    /// The run happened and at least one target failed.
-    TargetsFailed(String),
-}
-
-impl fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            HandlerError::Configuration(m)
-            | HandlerError::InvalidEvent(m)
-            | HandlerError::Initialization(m)
-            | HandlerError::TargetsFailed(m) => f.write_str(m),
-        }
+/// The Lambda's answer to a failed invocation.
+pub fn diagnostic(e: &InvocationError) -> Diagnostic {
+    Diagnostic {
+        error_type: e.error_type().into(),
+        error_message: e.to_string(),
     }
 }
 
-impl From<HandlerError> for Diagnostic {
-    fn from(e: HandlerError) -> Diagnostic {
-        let error_type = match e {
-            HandlerError::Configuration(_) => "ConfigurationError",
-            HandlerError::InvalidEvent(_) => "InvalidEvent",
-            HandlerError::Initialization(_) => "InitializationError",
-            HandlerError::TargetsFailed(_) => "TargetsFailed",
-        };
-        Diagnostic {
-            error_type: error_type.into(),
-            error_message: e.to_string(),
-        }
-    }
-}
-
-/// The function: configuration read once per container, clients built on first use.
+/// The function: configuration read once per container, the context built on first use.
 #[derive(Debug)]
 pub struct Handler {
-    settings: Result<Settings, String>,
+    settings: Result<Settings, ConfigError>,
     function_name: String,
-    rotator: OnceCell<Rotator>,
+    context: OnceCell<Context>,
 }
 
 impl Handler {
     /// Reads the configuration from the process environment.
     pub fn from_process_env() -> Handler {
-        let settings = Settings::from_process_env().map_err(|e| e.to_string());
+        let settings = Settings::from_process_env();
         if let Err(e) = &settings {
             tracing::error!(error = %e, "every invocation will fail until the configuration is fixed");
         }
         Handler {
             settings,
             function_name: std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
-            rotator: OnceCell::new(),
+            context: OnceCell::new(),
         }
     }
 
-    /// A handler around an already built rotator (tests, or a custom AWS configuration).
-    pub fn with_rotator(rotator: Rotator, function_name: &str) -> Handler {
+    /// A handler around an already built context (tests, or a custom AWS configuration).
+    pub fn with_context(context: Context, function_name: &str) -> Handler {
         Handler {
-            settings: Ok(rotator.settings().clone()),
+            settings: Ok(context.settings.clone()),
             function_name: function_name.to_owned(),
-            rotator: OnceCell::new_with(Some(rotator)),
+            context: OnceCell::new_with(Some(context)),
         }
     }
 
     /// A handler whose configuration failed to load (every invocation reports it).
-    pub fn with_invalid_configuration(error: &crate::config::ConfigError) -> Handler {
+    pub fn with_invalid_configuration(error: ConfigError) -> Handler {
         Handler {
-            settings: Err(error.to_string()),
+            settings: Err(error),
             function_name: String::new(),
-            rotator: OnceCell::new(),
+            context: OnceCell::new(),
         }
     }
 
     /// One invocation.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Report, HandlerError> {
+    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Report, InvocationError> {
         let settings = self
             .settings
             .as_ref()
-            .map_err(|e| HandlerError::Configuration(e.clone()))?;
-        let request = RunRequest::from_event(&event.payload)
-            .map_err(|e| HandlerError::InvalidEvent(e.to_string()))?;
-        settings
-            .select(request.targets.as_deref())
-            .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
-
-        let rotator = self
-            .rotator
-            .get_or_try_init(|| async {
-                Rotator::new(settings.clone(), &aws_sdk_config().await).await
-            })
-            .await
-            .map_err(|e| {
-                HandlerError::Initialization(format!("could not build the HTTP client: {e}"))
-            })?;
-
-        let left = time_left(event.context.deadline(), rotator.clock().now());
-        let deadline = Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
-        let report = rotator
-            .run(&request, deadline)
-            .await
-            .map_err(|p| HandlerError::InvalidEvent(format!("invalid event: {p}")))?;
-        report.log();
-        // The metric line goes to stdout as is: CloudWatch reads Embedded Metric Format from the log.
-        println!(
-            "{}",
-            report.emf_line(&self.function_name, rotator.clock().now())
-        );
-        if report.summary.failed > 0 {
-            Err(HandlerError::TargetsFailed(report.failure_summary()))
-        } else {
-            Ok(report)
+            .map_err(|e| InvocationError::Configuration(e.to_string()))?;
+        let request = Request::from_event(&event.payload)
+            .map_err(|e| InvocationError::InvalidEvent(e.to_string()))?;
+        let context = self
+            .context
+            .get_or_try_init(|| async { Context::new(settings.clone(), &load_config().await) })
+            .await?;
+        let left = time_left(event.context.deadline(), context.clock.now());
+        let invocation = Invocation {
+            request,
+            time_limit: left.saturating_sub(DEADLINE_MARGIN),
+        };
+        let result = dispatch(context, &invocation).await;
+        let report = match &result {
+            Ok(report) => Some(report),
+            Err(InvocationError::TargetsFailed(report)) => Some(report.as_ref()),
+            Err(_) => None,
+        };
+        if let Some(report) = report {
+            // The metric line goes to stdout as is: CloudWatch reads Embedded Metric Format from the log.
+            println!(
+                "{}",
+                report.emf_line(&self.function_name, context.clock.now())
+            );
         }
+        result
     }
 }
 
@@ -164,7 +126,7 @@ pub async fn main() -> Result<(), lambda_runtime::Error> {
     let handler = Arc::new(Handler::from_process_env());
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
-        async move { handler.handle(event).await }
+        async move { handler.handle(event).await.map_err(|e| diagnostic(&e)) }
     }))
     .await
 }

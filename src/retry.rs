@@ -1,8 +1,10 @@
 //! Bounded retries with exponential backoff and jitter, honouring `Retry-After`, and never waiting
 //! past the run's deadline.
 
-use crate::clock::Jitter;
+use crate::jitter::Jitter;
+use crate::time::Clock;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -81,6 +83,7 @@ impl RetryPolicy {
     pub async fn run<T, E, F, Fut>(
         &self,
         jitter: &dyn Jitter,
+        clock: &dyn Clock,
         deadline: Instant,
         mut op: F,
     ) -> Result<T, GaveUp<E>>
@@ -109,7 +112,7 @@ impl RetryPolicy {
                 });
             }
             let wait = self.delay(attempt, after, jitter);
-            if Instant::now() + wait >= deadline {
+            if clock.instant() + wait >= deadline {
                 return Err(GaveUp {
                     error,
                     attempts: attempt,
@@ -123,10 +126,32 @@ impl RetryPolicy {
     }
 }
 
+/// A retry policy with the randomness and the clock it runs on: what an adapter needs to retry.
+#[derive(Debug, Clone)]
+pub struct Retrier {
+    pub policy: RetryPolicy,
+    pub jitter: Arc<dyn Jitter>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Retrier {
+    /// [`RetryPolicy::run`] with this retrier's jitter and clock.
+    pub async fn run<T, E, F, Fut>(&self, deadline: Instant, op: F) -> Result<T, GaveUp<E>>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T, Attempt<E>>>,
+    {
+        self.policy
+            .run(self.jitter.as_ref(), self.clock.as_ref(), deadline, op)
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::FixedJitter;
+    use crate::jitter::FixedJitter;
+    use crate::time::SystemClock;
     use std::cell::Cell;
 
     #[test]
@@ -161,9 +186,9 @@ mod tests {
             ..RetryPolicy::default()
         };
         let calls = Cell::new(0);
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = SystemClock.instant() + Duration::from_secs(60);
         let r: Result<u32, GaveUp<&str>> = p
-            .run(&FixedJitter(0.5), deadline, |n| {
+            .run(&FixedJitter(0.5), &SystemClock, deadline, |n| {
                 calls.set(n);
                 async move {
                     if n < 3 {
@@ -187,17 +212,19 @@ mod tests {
             max_attempts: 3,
             ..RetryPolicy::default()
         };
-        let far = Instant::now() + Duration::from_secs(600);
+        let far = SystemClock.instant() + Duration::from_secs(600);
         let j = FixedJitter(0.5);
 
         let fatal = p
-            .run(&j, far, |_| async { Err::<(), _>(Attempt::Fail("no")) })
+            .run(&j, &SystemClock, far, |_| async {
+                Err::<(), _>(Attempt::Fail("no"))
+            })
             .await
             .unwrap_err();
         assert_eq!((fatal.attempts, fatal.reason), (1, Reason::Fatal));
 
         let spent = p
-            .run(&j, far, |_| async {
+            .run(&j, &SystemClock, far, |_| async {
                 Err::<(), _>(Attempt::Retry {
                     error: "busy",
                     after: None,
@@ -207,10 +234,10 @@ mod tests {
             .unwrap_err();
         assert_eq!((spent.attempts, spent.reason), (3, Reason::Attempts));
 
-        let start = Instant::now();
+        let start = SystemClock.instant();
         let near = start + Duration::from_secs(10);
         let late = p
-            .run(&j, near, |_| async {
+            .run(&j, &SystemClock, near, |_| async {
                 Err::<(), _>(Attempt::Retry {
                     error: "limited",
                     after: Some(Duration::from_secs(300)),
@@ -225,6 +252,9 @@ mod tests {
                 wait: Duration::from_millis(300_500)
             }
         );
-        assert!(Instant::now() < near, "never sleeps past the deadline");
+        assert!(
+            SystemClock.instant() < near,
+            "never sleeps past the deadline"
+        );
     }
 }

@@ -1,15 +1,13 @@
 //! The command-line mode: the real binary against moto and the emulator; its report on stdout, its
 //! logs on stderr, and its exit codes (0 all good, 1 a target failed, 2 bad configuration/event).
 
-mod common;
+mod support;
 
-use common::*;
-use hyperdrive_emulator::Fault;
-use serde_json::{json, Value};
+use hyperdrive_dsql_rotator::report::{Report, Summary};
 use std::collections::HashMap;
 use std::process::Stdio;
+use support::*;
 use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
 
 struct Outcome {
     code: i32,
@@ -18,7 +16,7 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn report(&self) -> Value {
+    fn report(&self) -> Report {
         serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not one JSON report ({e}):\n{}\nstderr:\n{}",
@@ -35,10 +33,8 @@ async fn run(
     args: &[&str],
     stdin: Option<&str>,
 ) -> Outcome {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hyperdrive-dsql-rotator"));
-    cmd.env_clear()
-        .envs(child_aws_env(w))
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    let mut cmd = child(env!("CARGO_BIN_EXE_hyperdrive-dsql-rotator"), w, env);
+    cmd.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .envs(env)
         .args(args)
@@ -63,10 +59,6 @@ async fn run(
     }
 }
 
-fn two_targets() -> Vec<Value> {
-    vec![target("orders-db", HOST_A), target("users-db", HOST_B)]
-}
-
 #[tokio::test]
 async fn a_good_run_prints_the_report_and_exits_0() {
     let w = World::new().await;
@@ -77,16 +69,18 @@ async fn a_good_run_prints_the_report_and_exits_0() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     let report = out.report();
     assert_eq!(
-        report["summary"],
-        json!({"created": 1, "updated": 1, "failed": 0, "planned": 0})
+        report.summary,
+        Summary {
+            created: 1,
+            updated: 1,
+            failed: 0,
+            planned: 0
+        }
     );
-    assert_eq!(report["results"][0]["config_id"], id.as_str());
-    assert_eq!(report["dry_run"], false);
-    for key in ["started_at", "finished_at"] {
-        assert!(
-            hyperdrive_emulator::parse_rfc3339(report[key].as_str().unwrap()).is_ok(),
-            "{key}"
-        );
+    assert_eq!(report.results[0].config_id.as_deref(), Some(id.as_str()));
+    assert!(!report.dry_run);
+    for at in [&report.started_at, &report.finished_at] {
+        assert!(hyperdrive_emulator::parse_rfc3339(at).is_ok(), "{at}");
     }
     assert!(
         out.stderr.contains("run finished"),
@@ -102,19 +96,14 @@ async fn a_good_run_prints_the_report_and_exits_0() {
 #[tokio::test]
 async fn a_failed_target_exits_1_with_the_report() {
     let w = World::new().await;
-    w.emulator.set_faults(vec![Fault::cloudflare_error(
-        400,
-        2013,
-        "password authentication failed",
-    )
-    .for_origin_host(HOST_B)]);
+    w.refuse_tokens_for(HOST_B);
     let out = run(&w, &w.env(&two_targets(), &[]), &[], None).await;
     assert_eq!(out.code, 1, "{}", out.stderr);
     let report = out.report();
-    assert_eq!(report["summary"]["failed"], 1);
+    assert_eq!(report.summary.failed, 1);
     assert_eq!(
-        report["results"][1]["error"]["cloudflare_codes"],
-        json!([2013])
+        report.results[1].error.as_ref().unwrap().cloudflare_codes,
+        [2013]
     );
     assert!(out.stderr.contains("target failed"));
 }
@@ -146,7 +135,7 @@ async fn dry_run_flag_writes_nothing() {
     let w = World::new().await;
     let out = run(&w, &w.env(&two_targets(), &[]), &["--dry-run"], None).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.report()["summary"]["planned"], 2);
+    assert_eq!(out.report().summary.planned, 2);
     assert!(w.writes().is_empty());
 }
 
@@ -156,7 +145,7 @@ async fn events_come_from_a_file_or_stdin() {
     let env = w.env(&two_targets(), &[]);
     let out = run(&w, &env, &["--event", "events/single-target.json"], None).await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.report()["results"].as_array().unwrap().len(), 1);
+    assert_eq!(out.report().results.len(), 1);
 
     let out = run(
         &w,
@@ -166,7 +155,7 @@ async fn events_come_from_a_file_or_stdin() {
     )
     .await;
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert_eq!(out.report()["dry_run"], true);
+    assert!(out.report().dry_run);
 }
 
 #[tokio::test]
@@ -208,4 +197,49 @@ async fn help_and_version() {
         out.stdout.trim(),
         format!("hyperdrive-dsql-rotator {}", env!("CARGO_PKG_VERSION"))
     );
+}
+
+#[tokio::test]
+async fn a_missing_region_exits_2_naming_aws_region() {
+    let w = World::new().await;
+    let mut cmd = child(
+        env!("CARGO_BIN_EXE_hyperdrive-dsql-rotator"),
+        &w,
+        &w.env(&two_targets(), &[]),
+    );
+    let out = cmd
+        .env_remove("AWS_REGION")
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid configuration: AWS_REGION: is not set"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(w.emulator.requests().is_empty());
+}
+
+#[tokio::test]
+async fn no_credentials_at_all_fail_in_one_short_line() {
+    let w = World::new().await;
+    // No AWS credentials in the environment, no profile, no metadata service.
+    let mut cmd = child(
+        env!("CARGO_BIN_EXE_hyperdrive-dsql-rotator"),
+        &w,
+        &w.env(&two_targets(), &[]),
+    );
+    let out = cmd.stdin(Stdio::null()).output().await.unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    for r in &report.results {
+        let e = r.error.as_ref().unwrap();
+        assert!(e.message.len() < 400, "{}", e.message);
+        assert!(!e.message.contains('\n'), "{}", e.message);
+    }
 }

@@ -1,20 +1,16 @@
 //! Contract test against Cloudflare's own schema: Prism (`@stoplight/prism-cli`, pinned in
 //! tests/contract/package.json) serves tools/hyperdrive-emulator/hyperdrive-openapi.json as a
-//! validating mock on 127.0.0.1 (scripts/test.sh starts it and sets `PRISM_URL`). The product's real
-//! list, create and update requests go through it; Prism answers 422 to any request that breaks the
-//! schema, so this test fails when the requests drift from the API.
+//! validating mock on 127.0.0.1 (started by the test support, or named by `PRISM_URL`). The
+//! product's real list, create and update requests go through it; Prism answers 422 to any request
+//! that breaks the schema, so this test fails when the requests drift from the API.
 
-mod common;
+mod support;
 
-use common::*;
+use hyperdrive_dsql_rotator::report::Outcome;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-fn prism_url() -> String {
-    std::env::var("PRISM_URL").unwrap_or_else(|_| {
-        panic!("PRISM_URL is not set: run ./scripts/test.sh, which installs and starts Prism (tests/contract)")
-    })
-}
+use support::servers::prism_url;
+use support::*;
 
 #[tokio::test]
 async fn list_create_and_update_requests_follow_the_schema() {
@@ -26,18 +22,19 @@ async fn list_create_and_update_requests_follow_the_schema() {
         json!({"name": "orders-db", "host": HOST_B, "user": "app", "port": 5432, "caching": {"max_age": 60, "stale_while_revalidate": 15}}),
     ];
     let env = w.env(&targets, &[("CLOUDFLARE_API_BASE_URL", &prism_url())]);
-    let rotator = w.rotator(&env).await;
-    let report = run_report(&rotator, Duration::from_secs(30)).await;
-    let actions: Vec<(&str, &str)> = report["results"]
-        .as_array()
-        .unwrap()
+    let report = run_report(&w.context(&env), Duration::from_secs(30)).await;
+    let actions: Vec<(&str, Outcome)> = report
+        .results
         .iter()
-        .map(|r| (r["name"].as_str().unwrap(), r["action"].as_str().unwrap()))
+        .map(|r| (r.name.as_str(), r.outcome))
         .collect();
     assert_eq!(
         actions,
-        [("example-hyperdrive", "updated"), ("orders-db", "created")],
-        "Prism refused a request: {report:#}"
+        [
+            ("example-hyperdrive", Outcome::Updated),
+            ("orders-db", Outcome::Created)
+        ],
+        "Prism refused a request: {report:#?}"
     );
 }
 
@@ -46,7 +43,7 @@ async fn prism_refuses_a_request_that_breaks_the_schema() {
     // The control: the same create without `origin.port` is refused, so the test above can fail.
     let url = format!("{}/accounts/{ACCOUNT}/hyperdrive/configs", prism_url());
     let body = json!({"name": "orders-db", "origin": {"scheme": "postgres", "host": HOST_A, "database": "postgres", "user": "admin", "password": "x"}});
-    let response = hyperdrive_dsql_rotator::hyperdrive::http_client()
+    let response = hyperdrive_dsql_rotator::cloudflare::http_client()
         .unwrap()
         .post(&url)
         .bearer_auth("token")

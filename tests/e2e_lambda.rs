@@ -2,16 +2,17 @@
 //! scripts/test.sh; else the test profile's binary) runs in Lambda mode against the Lambda Runtime API
 //! emulator, moto and the Hyperdrive emulator, and is driven the way AWS drives it.
 
-mod common;
+mod support;
 
-use common::*;
+use hyperdrive_dsql_rotator::report::{Report, Summary};
 use hyperdrive_emulator::Fault;
 use lambda_runtime_emulator::{lambda_env, Invocation, Outcome, RuntimeApi};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::Duration;
-use tokio::process::{Child, Command};
+use support::*;
+use tokio::process::Child;
 
 fn binary() -> String {
     std::env::var("ROTATOR_RELEASE_BIN")
@@ -31,9 +32,7 @@ impl Function {
         credentials: &[(&str, &str)],
     ) -> Function {
         let api = RuntimeApi::start().await.expect("runtime API starts");
-        let child = Command::new(binary())
-            .env_clear()
-            .envs(child_aws_env(w))
+        let child = child(&binary(), w, env)
             .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
             .envs(credentials.iter().copied())
             .envs(lambda_env(&api.address(), "hyperdrive-dsql-rotator"))
@@ -78,10 +77,20 @@ fn error_of<'a>(inv: &'a Invocation, error_type: &str) -> &'a str {
     }
 }
 
-fn response(inv: &Invocation) -> &Value {
+/// The response of an invocation that must have succeeded, as JSON (its shape) and as a report.
+fn response(inv: &Invocation) -> (&Value, Report) {
     match &inv.outcome {
-        Outcome::Response(v) => v,
+        Outcome::Response(v) => (v, parse_report(v)),
         other => panic!("expected a response, got {other:?}"),
+    }
+}
+
+fn summary(created: usize, updated: usize, failed: usize, planned: usize) -> Summary {
+    Summary {
+        created,
+        updated,
+        failed,
+        planned,
     }
 }
 
@@ -145,51 +154,26 @@ async fn each_shipped_event_gets_a_report() {
     let w = World::new().await;
     w.emulator
         .insert_config(ACCOUNT, preset("users-db", HOST_B));
-    let f = Function::start(
-        &w,
-        &w.env(
-            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-            &[],
-        ),
-        &execution_role(),
-    )
-    .await;
+    let f = Function::start(&w, &w.env(&two_targets(), &[]), &execution_role()).await;
     let mut created = None;
-    for (file, summary) in [
-        (
-            "dry-run.json",
-            json!({"created": 0, "updated": 0, "failed": 0, "planned": 2}),
-        ),
-        (
-            "single-target.json",
-            json!({"created": 1, "updated": 0, "failed": 0, "planned": 0}),
-        ),
-        (
-            "scheduled-rule.json",
-            json!({"created": 0, "updated": 2, "failed": 0, "planned": 0}),
-        ),
-        (
-            "scheduler.json",
-            json!({"created": 0, "updated": 2, "failed": 0, "planned": 0}),
-        ),
+    for (file, expected) in [
+        ("dry-run.json", summary(0, 0, 0, 2)),
+        ("single-target.json", summary(1, 0, 0, 0)),
+        ("scheduled-rule.json", summary(0, 2, 0, 0)),
+        ("scheduler.json", summary(0, 2, 0, 0)),
     ] {
         let event: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("events/{file}")).unwrap())
                 .unwrap();
         let inv = f.invoke(event, Duration::from_secs(30)).await;
-        let report = response(&inv);
-        assert_report_shape(report);
-        assert_eq!(report["summary"], summary, "{file}: {report}");
-        let orders = report["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["name"] == "orders-db")
-            .unwrap();
+        let (json, report) = response(&inv);
+        assert_report_shape(json);
+        assert_eq!(report.summary, expected, "{file}: {report:#?}");
+        let orders = result(&report, "orders-db");
         match (file, &created) {
-            ("single-target.json", _) => created = Some(orders["config_id"].clone()),
+            ("single-target.json", _) => created = orders.config_id.clone(),
             ("scheduled-rule.json" | "scheduler.json", Some(id)) => {
-                assert_eq!(&orders["config_id"], id, "updated in place")
+                assert_eq!(orders.config_id.as_ref(), Some(id), "updated in place")
             }
             _ => {}
         }
@@ -201,21 +185,8 @@ async fn each_shipped_event_gets_a_report() {
 #[tokio::test]
 async fn a_failing_target_makes_the_invocation_post_an_error() {
     let w = World::new().await;
-    w.emulator.set_faults(vec![Fault::cloudflare_error(
-        400,
-        2013,
-        "password authentication failed",
-    )
-    .for_origin_host(HOST_B)]);
-    let f = Function::start(
-        &w,
-        &w.env(
-            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-            &[],
-        ),
-        &execution_role(),
-    )
-    .await;
+    w.refuse_tokens_for(HOST_B);
+    let f = Function::start(&w, &w.env(&two_targets(), &[]), &execution_role()).await;
     let inv = f
         .invoke(
             json!({"source": "aws.events", "detail": {}}),
@@ -284,7 +255,7 @@ async fn a_hanging_cloudflare_api_is_answered_before_the_deadline() {
     // The container survives and serves the next invocation once the API is back.
     w.emulator.set_faults(vec![]);
     let inv = f.invoke(json!({}), Duration::from_secs(30)).await;
-    assert_eq!(response(&inv)["summary"]["updated"], 1);
+    assert_eq!(response(&inv).1.summary.updated, 1);
     f.stop().await;
 }
 
@@ -310,20 +281,19 @@ async fn the_signer_role_mode_reports_when_its_credentials_expire() {
             Duration::from_secs(30),
         )
         .await;
-    let report = response(&inv);
-    assert_report_shape(report);
-    let expires = hyperdrive_emulator::parse_rfc3339(
-        report["credentials_expire_at"].as_str().expect("known"),
-    )
-    .unwrap();
+    let (json, report) = response(&inv);
+    assert_report_shape(json);
+    let expires =
+        hyperdrive_emulator::parse_rfc3339(report.credentials_expire_at.as_deref().expect("known"))
+            .unwrap();
     assert!(
         expires >= before + Duration::from_secs(1799)
             && expires <= now() + Duration::from_secs(1801),
-        "one session ahead: {report}"
+        "one session ahead: {report:#?}"
     );
     assert_eq!(
-        report["results"][0]["token_expires_at"],
-        report["credentials_expire_at"]
+        report.results[0].token_expires_at,
+        report.credentials_expire_at
     );
     f.stop().await;
 }

@@ -1,36 +1,20 @@
 //! Hardening: whatever AWS and the Cloudflare API throw at a run, it ends inside its deadline with a
 //! report that names the cause, never a panic, a hang, or two configs of one name.
 
-mod common;
+mod support;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
-use common::*;
-use hyperdrive_dsql_rotator::config::Settings;
+use hyperdrive_dsql_rotator::context::Context;
+use hyperdrive_dsql_rotator::report::{ErrorKind, Outcome};
 use hyperdrive_dsql_rotator::retry::RetryPolicy;
-use hyperdrive_dsql_rotator::run::Rotator;
 use hyperdrive_emulator::Fault;
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::time::Instant;
-
-fn errors(report: &Value) -> Vec<(String, String)> {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["error"]["kind"].as_str().unwrap_or("none").to_owned(),
-                r["error"]["message"].as_str().unwrap_or("").to_owned(),
-            )
-        })
-        .collect()
-}
+use support::*;
 
 // ---- the Cloudflare API ----
 
@@ -41,21 +25,19 @@ async fn a_429_storm_ends_within_the_deadline_with_a_report() {
         .insert_config(ACCOUNT, preset("orders-db", HOST_A));
     w.emulator
         .set_faults(vec![Fault::respond("*", 429).with_retry_after(1)]);
-    let rotator = w
-        .rotator(&w.env(
-            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-            &[],
-        ))
-        .await;
-    let started = Instant::now();
-    let report = run_report(&rotator, Duration::from_secs(4)).await;
+    let context = w.context(&w.env(
+        &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+        &[],
+    ));
+    let started = instant();
+    let report = run_report(&context, Duration::from_secs(4)).await;
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
     for (kind, message) in errors(&report) {
-        assert_eq!(kind, "rate_limited", "{message}");
+        assert_eq!(kind, Some(ErrorKind::RateLimited), "{message}");
         assert!(
             message.contains("HTTP 429") && message.contains("gave up"),
             "{message}"
@@ -90,11 +72,9 @@ async fn a_retry_after_holds_every_call_of_the_run() {
         .zip(&hosts)
         .map(|(n, h)| target(n, h))
         .collect();
-    let rotator = w
-        .rotator(&w.env(&targets, &[("MAX_CONCURRENCY", "2")]))
-        .await;
-    let report = run_report(&rotator, Duration::from_secs(20)).await;
-    assert_eq!(report["summary"]["updated"], 4, "{report}");
+    let context = w.context(&w.env(&targets, &[("MAX_CONCURRENCY", "2")]));
+    let report = run_report(&context, Duration::from_secs(20)).await;
+    assert_eq!(report.summary.updated, 4, "{report:#?}");
     let patches: Vec<(String, Option<u16>, std::time::Instant)> = w
         .emulator
         .requests()
@@ -134,16 +114,16 @@ async fn a_long_retry_after_is_not_waited_past_the_deadline() {
     let w = World::new().await;
     w.emulator
         .set_faults(vec![Fault::respond("GET", 429).with_retry_after(300)]);
-    let rotator = w.rotator(&w.env(&[target("orders-db", HOST_A)], &[])).await;
-    let started = Instant::now();
-    let report = run_report(&rotator, Duration::from_secs(20)).await;
+    let context = w.context(&w.env(&[target("orders-db", HOST_A)], &[]));
+    let started = instant();
+    let report = run_report(&context, Duration::from_secs(20)).await;
     assert!(
         started.elapsed() < Duration::from_secs(2),
         "gave up at once: {:?}",
         started.elapsed()
     );
     let (kind, message) = &errors(&report)[0];
-    assert_eq!(kind, "rate_limited");
+    assert_eq!(*kind, Some(ErrorKind::RateLimited));
     assert!(
         message.contains("in 301 s, would pass the invocation deadline"),
         "{message}"
@@ -174,38 +154,41 @@ async fn timeouts_and_drops_in_the_middle_of_a_create_never_leave_two() {
         let w = World::new().await;
         let described: Vec<String> = faults.iter().map(Fault::describe).collect();
         w.emulator.set_faults(faults);
-        let rotator = w
-            .rotator(&w.env(&[target("orders-db", HOST_A)], &[]))
-            .await
+        let context = w
+            .context(&w.env(&[target("orders-db", HOST_A)], &[]))
             .with_retry_policy(RetryPolicy {
                 attempt_timeout: Duration::from_millis(500),
                 ..fast_retries()
             });
-        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        let report = run_report(&context, Duration::from_secs(20)).await;
         // Let any create still in flight on the server finish before counting.
         tokio::time::sleep(Duration::from_millis(2500)).await;
         let configs = w.emulator.configs(ACCOUNT);
-        assert_eq!(configs.len(), 1, "{described:?}: {report}");
+        assert_eq!(configs.len(), 1, "{described:?}: {report:#?}");
         assert_eq!(
-            report["results"][0]["action"], "created",
-            "{described:?}: {report}"
+            report.results[0].outcome,
+            Outcome::Created,
+            "{described:?}: {report:#?}"
         );
-        assert_eq!(report["results"][0]["config_id"], configs[0].id.as_str());
+        assert_eq!(
+            report.results[0].config_id.as_deref(),
+            Some(configs[0].id.as_str())
+        );
     }
 }
 
 #[tokio::test]
 async fn malformed_answers_are_reported_not_panicked_on() {
     let html = "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>";
-    let cases: Vec<(Fault, &str, &str)> = vec![
+    let cases: Vec<(Fault, ErrorKind, &str)> = vec![
         (
             Fault::raw_response("GET", 200, "text/plain", "not json at all"),
-            "malformed_response",
+            ErrorKind::MalformedResponse,
             "not a JSON object: not json at all (text/plain",
         ),
         (
             Fault::raw_response("GET", 502, "text/html", html),
-            "cloudflare_unavailable",
+            ErrorKind::CloudflareUnavailable,
             "<html><head><title>502 Bad Gateway",
         ),
         (
@@ -215,7 +198,7 @@ async fn malformed_answers_are_reported_not_panicked_on() {
                 "application/json",
                 r#"{"success": true, "errors": [], "messages": [], "result": [{"name": "x"}]}"#,
             ),
-            "malformed_response",
+            ErrorKind::MalformedResponse,
             "no string `id`",
         ),
         (
@@ -225,7 +208,7 @@ async fn malformed_answers_are_reported_not_panicked_on() {
                 "application/json",
                 r#"{"success": true, "errors": [], "messages": []}"#,
             ),
-            "malformed_response",
+            ErrorKind::MalformedResponse,
             "without a `result`",
         ),
         (
@@ -235,22 +218,22 @@ async fn malformed_answers_are_reported_not_panicked_on() {
                 "application/json",
                 r#"{"success": false, "errors": [{"code": 1000, "message": "internal"}], "messages": [], "result": null}"#,
             ),
-            "malformed_response",
+            ErrorKind::MalformedResponse,
             "without `success: true`: Cloudflare answered HTTP 200 OK: 1000: internal",
         ),
         (
             Fault::raw_response("PATCH", 400, "text/html", html),
-            "cloudflare_rejected",
+            ErrorKind::CloudflareRejected,
             "HTTP 400 Bad Request with a body that is not a JSON object",
         ),
         (
             Fault::raw_response("PATCH", 200, "application/json", "[1, 2]"),
-            "malformed_response",
+            ErrorKind::MalformedResponse,
             "not a JSON object",
         ),
         (
             Fault::raw_response("PATCH", 200, "application/json", ""),
-            "malformed_response",
+            ErrorKind::MalformedResponse,
             "empty body",
         ),
     ];
@@ -260,10 +243,10 @@ async fn malformed_answers_are_reported_not_panicked_on() {
             .insert_config(ACCOUNT, preset("orders-db", HOST_A));
         let described = fault.describe();
         w.emulator.set_faults(vec![fault]);
-        let rotator = w.rotator(&w.env(&[target("orders-db", HOST_A)], &[])).await;
-        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        let context = w.context(&w.env(&[target("orders-db", HOST_A)], &[]));
+        let report = run_report(&context, Duration::from_secs(20)).await;
         let (k, message) = &errors(&report)[0];
-        assert_eq!(k, kind, "{described}: {message}");
+        assert_eq!(*k, Some(kind), "{described}: {message}");
         assert!(message.contains(text), "{described}: {message}");
     }
 }
@@ -316,13 +299,8 @@ fn sts_error(status: u16, code: &str, message: &str) -> (u16, String) {
     )
 }
 
-async fn rotator_with(sdk: &SdkConfig, w: &World, extra: &[(&str, &str)]) -> Rotator {
-    let env: HashMap<String, String> = w.env(&[target("orders-db", HOST_A)], extra);
-    let settings = Settings::from_env(|k| env.get(k).cloned()).unwrap();
-    Rotator::new(settings, sdk)
-        .await
-        .unwrap()
-        .with_retry_policy(fast_retries())
+fn context_with(sdk: &SdkConfig, w: &World, extra: &[(&str, &str)]) -> Context {
+    w.context_on(sdk, &w.env(&[target("orders-db", HOST_A)], extra))
 }
 
 #[tokio::test]
@@ -334,7 +312,7 @@ async fn secrets_manager_and_sts_failures_name_their_cause() {
         &'a str,
         Answer,
         &'a [(&'a str, &'a str)],
-        &'a str,
+        ErrorKind,
         &'a [&'a str],
     );
     let cases: Vec<Case> = vec![
@@ -347,7 +325,7 @@ async fn secrets_manager_and_sts_failures_name_their_cause() {
                 )
             },
             &[],
-            "cloudflare_token",
+            ErrorKind::CloudflareToken,
             &[
                 "AccessDeniedException",
                 "allow the function's role secretsmanager:GetSecretValue on this secret",
@@ -357,7 +335,7 @@ async fn secrets_manager_and_sts_failures_name_their_cause() {
             "Secrets Manager throttles",
             |_, _| json_error("ThrottlingException", "Rate exceeded"),
             &[],
-            "cloudflare_token",
+            ErrorKind::CloudflareToken,
             &["ThrottlingException", "the next run will try again"],
         ),
         (
@@ -369,7 +347,7 @@ async fn secrets_manager_and_sts_failures_name_their_cause() {
                 )
             },
             &[],
-            "cloudflare_token",
+            ErrorKind::CloudflareToken,
             &[
                 "InternalServiceError",
                 "could not be read from Secrets Manager",
@@ -389,7 +367,7 @@ async fn secrets_manager_and_sts_failures_name_their_cause() {
                 }
             },
             &[("SIGNER_ROLE_ARN", ROLE)],
-            "signing_credentials",
+            ErrorKind::SigningCredentials,
             &[
                 "could not get the signer role arn:aws:iam::123456789012:role/dsql-signer",
                 "AccessDenied",
@@ -405,16 +383,16 @@ async fn secrets_manager_and_sts_failures_name_their_cause() {
                 }
             },
             &[("SIGNER_ROLE_ARN", ROLE)],
-            "signing_credentials",
+            ErrorKind::SigningCredentials,
             &["Throttling", "signer role"],
         ),
     ];
     for (what, answer, extra, kind, texts) in cases {
         let w = World::new().await;
-        let rotator = rotator_with(&aws_answering(answer).await, &w, extra).await;
-        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        let context = context_with(&aws_answering(answer).await, &w, extra);
+        let report = run_report(&context, Duration::from_secs(20)).await;
         let (k, message) = &errors(&report)[0];
-        assert_eq!(k, kind, "{what}: {message}");
+        assert_eq!(*k, Some(kind), "{what}: {message}");
         for text in texts {
             assert!(
                 message.contains(text),
@@ -434,21 +412,21 @@ async fn secrets_manager_or_sts_down_is_reported_within_the_deadline() {
     // Nothing listens on port 9 of the loopback.
     let down = sdk_config("http://127.0.0.1:9", long_term_credentials()).await;
     for (extra, kind) in [
-        (&[][..], "cloudflare_token"),
+        (&[][..], ErrorKind::CloudflareToken),
         (
             &[(
                 "SIGNER_ROLE_ARN",
                 "arn:aws:iam::123456789012:role/dsql-signer",
             )][..],
-            "signing_credentials",
+            ErrorKind::SigningCredentials,
         ),
     ] {
-        let rotator = rotator_with(&down, &w, extra).await;
-        let started = Instant::now();
-        let report = run_report(&rotator, Duration::from_secs(20)).await;
+        let context = context_with(&down, &w, extra);
+        let started = instant();
+        let report = run_report(&context, Duration::from_secs(20)).await;
         assert!(started.elapsed() < Duration::from_secs(20));
         let (k, message) = &errors(&report)[0];
-        assert_eq!(k, kind, "{message}");
+        assert_eq!(*k, Some(kind), "{message}");
         assert!(
             message.to_lowercase().contains("connection refused")
                 || message.contains("dispatch failure"),
@@ -470,24 +448,75 @@ async fn aws_that_hangs_is_cut_at_the_deadline() {
         }
     });
     let hanging = aws_config::defaults(BehaviorVersion::latest())
-        .http_client(hyperdrive_dsql_rotator::run::aws_http_client())
+        .http_client(hyperdrive_dsql_rotator::aws::sdk::http_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(format!("http://{addr}"))
         .credentials_provider(long_term_credentials())
         .load()
         .await;
-    let rotator = rotator_with(&hanging, &w, &[]).await;
-    let started = Instant::now();
-    let report = run_report(&rotator, Duration::from_secs(3)).await;
+    let context = context_with(&hanging, &w, &[]);
+    let started = instant();
+    let report = run_report(&context, Duration::from_secs(3)).await;
     assert!(
         started.elapsed() < Duration::from_secs(4),
         "{:?}",
         started.elapsed()
     );
     let (k, message) = &errors(&report)[0];
-    assert_eq!(k, "cloudflare_token");
+    assert_eq!(*k, Some(ErrorKind::CloudflareToken));
     assert!(
         message.contains("did not finish before the invocation deadline"),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn an_aws_denial_reads_as_one_line_with_its_error_code() {
+    let w = World::new().await;
+    let sdk = aws_answering(|_, _| {
+        json_error(
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/fn/x is not authorized to perform: secretsmanager:GetSecretValue",
+        )
+    })
+    .await;
+    let report = run_report(&context_with(&sdk, &w, &[]), Duration::from_secs(20)).await;
+    let (kind, message) = &errors(&report)[0];
+    assert_eq!(*kind, Some(ErrorKind::CloudflareToken));
+    assert_eq!(
+        message.as_str(),
+        format!(
+            "secret {:?} could not be read from Secrets Manager: GetSecretValue failed: AccessDeniedException: \
+             User: arn:aws:sts::123456789012:assumed-role/fn/x is not authorized to perform: secretsmanager:GetSecretValue \
+             -> allow the function's role secretsmanager:GetSecretValue on this secret \
+             (and kms:Decrypt on its key if it uses a customer managed key)",
+            w.secret_id
+        )
+    );
+    assert!(!message.contains('\n'), "one line");
+}
+
+#[tokio::test]
+async fn a_missing_region_is_a_configuration_error_before_any_call() {
+    let w = World::new().await;
+    let no_region = SdkConfig::builder()
+        .credentials_provider(
+            aws_credential_types::provider::SharedCredentialsProvider::new(long_term_credentials()),
+        )
+        .endpoint_url(&w.moto)
+        .build();
+    let settings = hyperdrive_dsql_rotator::config::Settings::from_env(|k| {
+        w.env(&[target("orders-db", HOST_A)], &[]).get(k).cloned()
+    })
+    .unwrap();
+    let err = Context::new(settings, &no_region).expect_err("no region, no context");
+    let err = hyperdrive_dsql_rotator::dispatch::InvocationError::from(err);
+    assert_eq!(err.error_type(), "ConfigurationError");
+    assert!(
+        err.to_string().starts_with(
+            "invalid configuration: AWS_REGION: is not set and no AWS profile gives a region; set AWS_REGION"
+        ),
+        "{err}"
+    );
+    assert!(w.emulator.requests().is_empty());
 }

@@ -2,49 +2,43 @@
 //! update in place, paging, duplicates, retries, refusals, dry run, the targets filter, each shipped
 //! event, the signing modes, and bad configuration.
 
-mod common;
+mod support;
 
-use common::*;
 use hyperdrive_dsql_rotator::config::Settings;
-use hyperdrive_dsql_rotator::lambda::{Handler, HandlerError};
+use hyperdrive_dsql_rotator::dispatch::InvocationError;
+use hyperdrive_dsql_rotator::lambda::{diagnostic, Handler};
+use hyperdrive_dsql_rotator::report::{rfc3339, ErrorKind, Outcome, Summary};
 use hyperdrive_emulator::{verify_dsql_token, Fault};
-use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 use std::time::Duration;
+use support::*;
 
-fn report_json(r: &hyperdrive_dsql_rotator::report::Report) -> Value {
-    serde_json::to_value(r).unwrap()
-}
-
-fn result<'a>(report: &'a Value, name: &str) -> &'a Value {
-    report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["name"] == name)
-        .unwrap_or_else(|| panic!("no result for {name}: {report}"))
+fn summary(created: usize, updated: usize, failed: usize, planned: usize) -> Summary {
+    Summary {
+        created,
+        updated,
+        failed,
+        planned,
+    }
 }
 
 #[tokio::test]
 async fn creates_a_missing_config_with_a_valid_token() {
     let w = World::new().await;
-    let h = w
-        .handler(
-            &[target("orders-db", HOST_A)],
-            &[("TOKEN_TTL_SECONDS", "3600")],
-        )
-        .await;
-    let before = now();
-    let report = report_json(&h.handle(event(json!({}), 60)).await.expect("run succeeds"));
+    let h = w.handler(
+        &[target("orders-db", HOST_A)],
+        &[("TOKEN_TTL_SECONDS", "3600")],
+    );
+    let report = h.handle(event(json!({}), 60)).await.expect("run succeeds");
 
     let r = result(&report, "orders-db");
-    assert_eq!(r["action"], "created");
+    assert_eq!(r.outcome, Outcome::Created);
     let configs = w.emulator.configs(ACCOUNT);
     assert_eq!(configs.len(), 1);
-    assert_eq!(r["config_id"], configs[0].id.as_str());
-    assert_eq!(r["host"], HOST_A);
-    assert_eq!(r["region"], "us-east-1");
-    assert!(r["error"].is_null());
+    assert_eq!(r.config_id.as_deref(), Some(configs[0].id.as_str()));
+    assert_eq!(r.host, HOST_A);
+    assert_eq!(r.region, "us-east-1");
+    assert!(r.error.is_none());
     // The emulator verified the signature with the known keys; the token is an admin token for the host.
     let c = &configs[0];
     assert_eq!(c.origin["host"], HOST_A);
@@ -58,22 +52,12 @@ async fn creates_a_missing_config_with_a_valid_token() {
     );
     let info = verify_dsql_token(c.password.as_deref().unwrap(), HOST_A, "admin", now(), None)
         .expect("valid token");
-    // Long-term keys: the token lives its whole TTL, and the report says until when.
-    let expires =
-        hyperdrive_emulator::parse_rfc3339(r["token_expires_at"].as_str().unwrap()).unwrap();
-    assert!(
-        expires >= before + Duration::from_secs(3599)
-            && expires <= now() + Duration::from_secs(3600)
-    );
-    assert_eq!(
-        hyperdrive_emulator::rfc3339(info.expires_at),
-        r["token_expires_at"].as_str().unwrap()
-    );
-    assert!(report["credentials_expire_at"].is_null());
-    assert_eq!(
-        report["summary"],
-        json!({"created": 1, "updated": 0, "failed": 0, "planned": 0})
-    );
+    // Long-term keys: the token lives its whole TTL from the signing time, and the report says so.
+    let expires = rfc3339(w.clock + Duration::from_secs(3600));
+    assert_eq!(r.token_expires_at.as_deref(), Some(expires.as_str()));
+    assert_eq!(hyperdrive_emulator::rfc3339(info.expires_at), expires);
+    assert!(report.credentials_expire_at.is_none());
+    assert_eq!(report.summary, summary(1, 0, 0, 0));
     assert_eq!(
         w.writes(),
         [format!(
@@ -90,15 +74,18 @@ async fn updates_in_place_keeping_the_id_and_other_settings() {
         "origin": {"scheme": "postgres", "host": HOST_A, "port": 5432, "database": "postgres", "user": "admin"},
         "caching": {"disabled": true},
     }));
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
-    let first = report_json(&h.handle(event(json!({}), 60)).await.unwrap());
-    let second = report_json(&h.handle(event(json!({}), 60)).await.unwrap());
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
+    let first = h.handle(event(json!({}), 60)).await.unwrap();
+    let second = h.handle(event(json!({}), 60)).await.unwrap();
     let configs = w.emulator.configs(ACCOUNT);
 
     assert_eq!(configs.len(), 1, "never recreated");
     for report in [&first, &second] {
-        assert_eq!(result(report, "orders-db")["action"], "updated");
-        assert_eq!(result(report, "orders-db")["config_id"], id.as_str());
+        assert_eq!(result(report, "orders-db").outcome, Outcome::Updated);
+        assert_eq!(
+            result(report, "orders-db").config_id.as_deref(),
+            Some(id.as_str())
+        );
     }
     assert_eq!(configs[0].id, id);
     assert_eq!(
@@ -141,7 +128,7 @@ async fn target_options_are_sent_on_create_and_update() {
         json!({"name": "reports-db", "host": HOST_A, "user": "reporter", "caching": {"max_age": 30, "stale_while_revalidate": 5}, "origin_connection_limit": 20}),
         json!({"name": "app-db", "host": HOST_B, "user": "app", "caching": {"disabled": true}}),
     ];
-    let h = w.handler(&targets, &[]).await;
+    let h = w.handler(&targets, &[]);
     h.handle(event(json!({}), 60)).await.unwrap();
     let configs = w.emulator.configs(ACCOUNT);
     let app = configs.iter().find(|c| c.id == existing).unwrap();
@@ -151,22 +138,9 @@ async fn target_options_are_sent_on_create_and_update() {
     assert_eq!(reports.origin_connection_limit, Some(20));
     assert_eq!(reports.caching["max_age"], 30);
     // Non-admin users sign DbConnect (the emulator refuses the wrong action with 2013).
-    assert!(verify_dsql_token(
-        reports.password.as_deref().unwrap(),
-        HOST_A,
-        "reporter",
-        now(),
-        None
-    )
-    .is_ok());
-    assert!(verify_dsql_token(
-        reports.password.as_deref().unwrap(),
-        HOST_A,
-        "admin",
-        now(),
-        None
-    )
-    .is_err());
+    let password = reports.password.as_deref().unwrap();
+    assert!(verify_dsql_token(password, HOST_A, "reporter", now(), None).is_ok());
+    assert!(verify_dsql_token(password, HOST_A, "admin", now(), None).is_err());
 }
 
 #[tokio::test]
@@ -179,13 +153,14 @@ async fn finds_its_config_past_the_first_page_of_100() {
                 .insert_config(ACCOUNT, preset(&format!("cfg-{i:03}"), HOST_A)),
         );
     }
-    let h = w
-        .handler(&[target("cfg-140", HOST_A), target("cfg-new", HOST_A)], &[])
-        .await;
-    let report = report_json(&h.handle(event(json!({}), 60)).await.unwrap());
-    assert_eq!(result(&report, "cfg-140")["action"], "updated");
-    assert_eq!(result(&report, "cfg-140")["config_id"], ids[140].as_str());
-    assert_eq!(result(&report, "cfg-new")["action"], "created");
+    let h = w.handler(&[target("cfg-140", HOST_A), target("cfg-new", HOST_A)], &[]);
+    let report = h.handle(event(json!({}), 60)).await.unwrap();
+    assert_eq!(result(&report, "cfg-140").outcome, Outcome::Updated);
+    assert_eq!(
+        result(&report, "cfg-140").config_id.as_deref(),
+        Some(ids[140].as_str())
+    );
+    assert_eq!(result(&report, "cfg-new").outcome, Outcome::Created);
     let lists: Vec<String> = w
         .calls()
         .into_iter()
@@ -212,24 +187,21 @@ async fn duplicate_names_fail_that_target_without_writing_and_others_go_on() {
     let b = w
         .emulator
         .insert_config(ACCOUNT, preset("orders-db", HOST_A));
-    let h = w
-        .handler(
-            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-            &[],
-        )
-        .await;
+    let h = w.handler(
+        &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+        &[],
+    );
     let err = h
         .handle(event(json!({}), 60))
         .await
         .expect_err("a failed target fails the invocation");
-    let HandlerError::TargetsFailed(message) = &err else {
-        panic!("{err:?}")
-    };
+    assert!(matches!(err, InvocationError::TargetsFailed(_)), "{err:?}");
     assert!(
-        message.starts_with("1 of 2 targets failed: orders-db (duplicate_name)"),
-        "{message}"
+        err.to_string()
+            .starts_with("1 of 2 targets failed: orders-db (duplicate_name)"),
+        "{err}"
     );
-    assert_eq!(Diagnostic::from(err).error_type, "TargetsFailed");
+    assert_eq!(diagnostic(&err).error_type, "TargetsFailed");
 
     assert_eq!(
         w.writes(),
@@ -258,35 +230,40 @@ async fn origin_refusal_on_one_target_leaves_the_others_done() {
     )
     .for_origin_host(HOST_B)]);
     let targets = [target("broken-db", HOST_B), target("orders-db", HOST_A)];
-    let h = w.handler(&targets, &[]).await;
+    let h = w.handler(&targets, &[]);
     let err = h.handle(event(json!({}), 60)).await.unwrap_err();
     assert!(
         err.to_string().contains("broken-db (origin_refused)"),
         "{err}"
     );
 
-    // A failed invocation answers with the error only (the report goes to the log); the same run
-    // through the rotator shows each target's outcome.
-    let rotator = w.rotator(&w.env(&targets, &[])).await;
-    let report = run_report(&rotator, Duration::from_secs(30)).await;
+    // A failed invocation answers with the error only (the report goes to the log); the report
+    // it carries shows each target's outcome.
+    let InvocationError::TargetsFailed(report) = err else {
+        panic!("{err:?}")
+    };
     let broken = result(&report, "broken-db");
-    assert_eq!(broken["action"], "failed");
-    assert_eq!(broken["error"]["kind"], "origin_refused");
-    assert_eq!(broken["error"]["cloudflare_codes"], json!([2013]));
-    let msg = broken["error"]["message"].as_str().unwrap();
+    assert_eq!(broken.outcome, Outcome::Failed);
+    let error = broken.error.as_ref().unwrap();
+    assert_eq!(error.kind, ErrorKind::OriginRefused);
+    assert_eq!(error.cloudflare_codes, [2013]);
     assert!(
-        msg.contains("2013: password authentication failed"),
-        "{msg}"
+        error
+            .message
+            .contains("2013: password authentication failed"),
+        "{}",
+        error.message
     );
     assert!(
-        msg.contains(
+        error.message.contains(
             "dsql:DbConnect/dsql:DbConnectAdmin permission on that cluster and the region"
         ),
-        "{msg}"
+        "{}",
+        error.message
     );
-    assert!(broken["token_expires_at"].is_null() && broken["config_id"].is_null());
-    assert_eq!(result(&report, "orders-db")["action"], "updated");
-    assert_eq!(report["summary"]["failed"], 1);
+    assert!(broken.token_expires_at.is_none() && broken.config_id.is_none());
+    assert_eq!(result(&report, "orders-db").outcome, Outcome::Created);
+    assert_eq!(report.summary.failed, 1);
     let broken_cfg = w
         .emulator
         .configs(ACCOUNT)
@@ -308,10 +285,10 @@ async fn retries_429_with_retry_after_and_5xx() {
         Fault::respond("GET", 503).times(1),
         Fault::respond("PATCH", 429).with_retry_after(1).times(1),
     ]);
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
-    let started = tokio::time::Instant::now();
-    let report = report_json(&h.handle(event(json!({}), 60)).await.expect("recovers"));
-    assert_eq!(result(&report, "orders-db")["action"], "updated");
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
+    let started = instant();
+    let report = h.handle(event(json!({}), 60)).await.expect("recovers");
+    assert_eq!(result(&report, "orders-db").outcome, Outcome::Updated);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "waited for Retry-After"
@@ -339,17 +316,11 @@ async fn retries_stop_after_the_budget_with_a_clear_error() {
     w.emulator
         .insert_config(ACCOUNT, preset("orders-db", HOST_A));
     w.emulator.set_faults(vec![Fault::respond("PATCH", 502)]);
-    let rotator = w.rotator(&w.env(&[target("orders-db", HOST_A)], &[])).await;
-    let report = run_report(&rotator, Duration::from_secs(30)).await;
-    let r = result(&report, "orders-db");
-    assert_eq!(r["error"]["kind"], "cloudflare_unavailable");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("gave up after 4 attempts"),
-        "{r}"
-    );
+    let context = w.context(&w.env(&[target("orders-db", HOST_A)], &[]));
+    let report = run_report(&context, Duration::from_secs(30)).await;
+    let (kind, message) = &errors(&report)[0];
+    assert_eq!(*kind, Some(ErrorKind::CloudflareUnavailable));
+    assert!(message.contains("gave up after 4 attempts"), "{message}");
     assert_eq!(w.writes().len(), 4, "bounded");
 }
 
@@ -358,14 +329,14 @@ async fn a_create_whose_answer_is_lost_is_not_repeated() {
     let w = World::new().await;
     w.emulator
         .set_faults(vec![Fault::drop_after("POST").times(1)]);
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
-    let report = report_json(&h.handle(event(json!({}), 60)).await.expect("recovers"));
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
+    let report = h.handle(event(json!({}), 60)).await.expect("recovers");
     let configs = w.emulator.configs(ACCOUNT);
     assert_eq!(configs.len(), 1, "exactly one config");
-    assert_eq!(result(&report, "orders-db")["action"], "created");
+    assert_eq!(result(&report, "orders-db").outcome, Outcome::Created);
     assert_eq!(
-        result(&report, "orders-db")["config_id"],
-        configs[0].id.as_str()
+        result(&report, "orders-db").config_id.as_deref(),
+        Some(configs[0].id.as_str())
     );
     // POST (dropped), then a fresh list found it: no second POST.
     assert_eq!(w.writes().len(), 1);
@@ -376,7 +347,7 @@ async fn a_create_dropped_before_it_happened_is_retried_once_the_list_shows_noth
     let w = World::new().await;
     w.emulator
         .set_faults(vec![Fault::drop_before("POST").times(1)]);
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
     h.handle(event(json!({}), 60)).await.expect("recovers");
     assert_eq!(w.emulator.configs(ACCOUNT).len(), 1);
     let base = format!("/client/v4/accounts/{ACCOUNT}/hyperdrive/configs");
@@ -402,22 +373,20 @@ async fn dry_run_writes_nothing_from_each_switch() {
         let id = w
             .emulator
             .insert_config(ACCOUNT, preset("orders-db", HOST_A));
-        let h = w
-            .handler(
-                &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-                &extra,
-            )
-            .await;
-        let report = report_json(&h.handle(event(payload.clone(), 60)).await.unwrap());
-        assert_eq!(report["dry_run"], true, "{payload}");
-        assert_eq!(result(&report, "orders-db")["action"], "would_update");
-        assert_eq!(result(&report, "orders-db")["config_id"], id.as_str());
-        assert_eq!(result(&report, "users-db")["action"], "would_create");
-        assert!(result(&report, "users-db")["config_id"].is_null());
-        assert_eq!(
-            report["summary"],
-            json!({"created": 0, "updated": 0, "failed": 0, "planned": 2})
+        let h = w.handler(
+            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+            &extra,
         );
+        let report = h.handle(event(payload.clone(), 60)).await.unwrap();
+        assert!(report.dry_run, "{payload}");
+        assert_eq!(result(&report, "orders-db").outcome, Outcome::WouldUpdate);
+        assert_eq!(
+            result(&report, "orders-db").config_id.as_deref(),
+            Some(id.as_str())
+        );
+        assert_eq!(result(&report, "users-db").outcome, Outcome::WouldCreate);
+        assert!(result(&report, "users-db").config_id.is_none());
+        assert_eq!(report.summary, summary(0, 0, 0, 2));
         assert!(w.writes().is_empty(), "{:?}", w.writes());
     }
 }
@@ -425,21 +394,14 @@ async fn dry_run_writes_nothing_from_each_switch() {
 #[tokio::test]
 async fn targets_filter_runs_only_the_named_targets() {
     let w = World::new().await;
-    let h = w
-        .handler(
-            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-            &[],
-        )
-        .await;
+    let h = w.handler(
+        &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+        &[],
+    );
     let payload: Value =
         serde_json::from_slice(include_bytes!("../events/single-target.json")).unwrap();
-    let report = report_json(&h.handle(event(payload, 60)).await.unwrap());
-    let names: Vec<&str> = report["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
+    let report = h.handle(event(payload, 60)).await.unwrap();
+    let names: Vec<&str> = report.results.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["orders-db"]);
     assert_eq!(w.emulator.configs(ACCOUNT).len(), 1);
 
@@ -447,7 +409,7 @@ async fn targets_filter_runs_only_the_named_targets() {
         .handle(event(json!({"targets": ["nope"]}), 60))
         .await
         .unwrap_err();
-    assert!(matches!(err, HandlerError::InvalidEvent(_)));
+    assert!(matches!(err, InvocationError::InvalidEvent(_)));
     assert!(
         err.to_string()
             .contains("\"nope\" is not a configured target; use one of orders-db, users-db"),
@@ -464,36 +426,33 @@ async fn every_shipped_event_runs() {
         "single-target.json",
     ] {
         let w = World::new().await;
-        let h = w
-            .handler(
-                &[target("orders-db", HOST_A), target("users-db", HOST_B)],
-                &[],
-            )
-            .await;
+        let h = w.handler(
+            &[target("orders-db", HOST_A), target("users-db", HOST_B)],
+            &[],
+        );
         let payload: Value =
             serde_json::from_str(&std::fs::read_to_string(format!("events/{file}")).unwrap())
                 .unwrap();
-        let report = report_json(
-            &h.handle(event(payload, 60))
-                .await
-                .unwrap_or_else(|e| panic!("{file}: {e}")),
-        );
+        let report = h
+            .handle(event(payload, 60))
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
         let expected = match file {
-            "dry-run.json" => json!({"created": 0, "updated": 0, "failed": 0, "planned": 2}),
-            "single-target.json" => json!({"created": 1, "updated": 0, "failed": 0, "planned": 0}),
-            _ => json!({"created": 2, "updated": 0, "failed": 0, "planned": 0}),
+            "dry-run.json" => summary(0, 0, 0, 2),
+            "single-target.json" => summary(1, 0, 0, 0),
+            _ => summary(2, 0, 0, 0),
         };
-        assert_eq!(report["summary"], expected, "{file}");
+        assert_eq!(report.summary, expected, "{file}");
     }
 }
 
 #[tokio::test]
 async fn a_payload_that_is_not_an_object_is_refused_before_any_call() {
     let w = World::new().await;
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
     for payload in [json!([1]), json!("run"), json!({"dry_run": "yes"})] {
         let err = h.handle(event(payload, 60)).await.unwrap_err();
-        assert_eq!(Diagnostic::from(err).error_type, "InvalidEvent");
+        assert_eq!(diagnostic(&err).error_type, "InvalidEvent");
     }
     assert!(w.emulator.requests().is_empty());
 }
@@ -506,9 +465,9 @@ async fn targets_in_several_accounts_are_listed_once_each() {
         json!({"name": "orders-db", "host": HOST_B, "account_id": OTHER_ACCOUNT}),
         json!({"name": "users-db", "host": HOST_B, "account_id": OTHER_ACCOUNT}),
     ];
-    let h = w.handler(&targets, &[]).await;
-    let report = report_json(&h.handle(event(json!({}), 60)).await.unwrap());
-    assert_eq!(report["summary"]["created"], 3);
+    let h = w.handler(&targets, &[]);
+    let report = h.handle(event(json!({}), 60)).await.unwrap();
+    assert_eq!(report.summary.created, 3);
     assert_eq!(w.emulator.configs(ACCOUNT).len(), 1);
     assert_eq!(w.emulator.configs(OTHER_ACCOUNT).len(), 2);
     let lists = w
@@ -524,40 +483,30 @@ async fn a_refused_cloudflare_token_fails_every_target_with_the_fix() {
     let w = World::new().await;
     let wrong = unique("wrong-token");
     put_secret(&w.sdk, &wrong, "cf-this-is-not-the-right-token-0000").await;
-    let rotator = w
-        .rotator(&w.env(
-            &[target("orders-db", HOST_A)],
-            &[("CLOUDFLARE_API_TOKEN_SECRET_ID", &wrong)],
-        ))
-        .await;
-    let report = run_report(&rotator, Duration::from_secs(30)).await;
-    let r = result(&report, "orders-db");
-    assert_eq!(r["error"]["kind"], "cloudflare_auth");
-    assert!(
-        r["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Hyperdrive Write"),
-        "{r}"
-    );
+    let context = w.context(&w.env(
+        &[target("orders-db", HOST_A)],
+        &[("CLOUDFLARE_API_TOKEN_SECRET_ID", &wrong)],
+    ));
+    let report = run_report(&context, Duration::from_secs(30)).await;
+    let (kind, message) = &errors(&report)[0];
+    assert_eq!(*kind, Some(ErrorKind::CloudflareAuth));
+    assert!(message.contains("Hyperdrive Write"), "{message}");
 }
 
 #[tokio::test]
 async fn a_missing_secret_is_reported_with_what_to_check() {
     let w = World::new().await;
-    let rotator = w
-        .rotator(&w.env(
-            &[target("orders-db", HOST_A)],
-            &[("CLOUDFLARE_API_TOKEN_SECRET_ID", "does-not-exist")],
-        ))
-        .await;
-    let report = run_report(&rotator, Duration::from_secs(30)).await;
-    let r = result(&report, "orders-db");
-    assert_eq!(r["error"]["kind"], "cloudflare_token");
-    let msg = r["error"]["message"].as_str().unwrap();
+    let context = w.context(&w.env(
+        &[target("orders-db", HOST_A)],
+        &[("CLOUDFLARE_API_TOKEN_SECRET_ID", "does-not-exist")],
+    ));
+    let report = run_report(&context, Duration::from_secs(30)).await;
+    let (kind, message) = &errors(&report)[0];
+    assert_eq!(*kind, Some(ErrorKind::CloudflareToken));
     assert!(
-        msg.contains("ResourceNotFoundException") && msg.contains("check the secret's name or ARN"),
-        "{msg}"
+        message.contains("ResourceNotFoundException")
+            && message.contains("check the secret's name or ARN"),
+        "{message}"
     );
     assert!(
         w.emulator.requests().is_empty(),
@@ -569,23 +518,23 @@ async fn a_missing_secret_is_reported_with_what_to_check() {
 async fn signer_role_tokens_expire_with_the_session() {
     let w = World::with_credentials(long_term_credentials()).await;
     w.emulator.set_credentials(None); // moto's assumed keys are random: check form, host, action, expiry
-    let h = w
-        .handler(
-            &[target("orders-db", HOST_A)],
-            &[
-                (
-                    "SIGNER_ROLE_ARN",
-                    "arn:aws:iam::123456789012:role/dsql-signer",
-                ),
-                ("SIGNER_SESSION_SECONDS", "900"),
-            ],
-        )
-        .await;
+    let h = w.handler(
+        &[target("orders-db", HOST_A)],
+        &[
+            (
+                "SIGNER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/dsql-signer",
+            ),
+            ("SIGNER_SESSION_SECONDS", "900"),
+        ],
+    );
     let before = now();
-    let report = report_json(&h.handle(event(json!({}), 60)).await.expect("run succeeds"));
+    let report = h.handle(event(json!({}), 60)).await.expect("run succeeds");
+    // The session's expiry comes from moto's STS, on the real clock.
     let creds_exp = hyperdrive_emulator::parse_rfc3339(
-        report["credentials_expire_at"]
-            .as_str()
+        report
+            .credentials_expire_at
+            .as_deref()
             .expect("known expiry"),
     )
     .unwrap();
@@ -594,9 +543,9 @@ async fn signer_role_tokens_expire_with_the_session() {
             && creds_exp <= now() + Duration::from_secs(901),
         "one session ahead"
     );
-    let r = result(&report, "orders-db");
     assert_eq!(
-        r["token_expires_at"], report["credentials_expire_at"],
+        result(&report, "orders-db").token_expires_at,
+        report.credentials_expire_at,
         "capped by the session, not the 7-day TTL"
     );
     let token = w.emulator.configs(ACCOUNT)[0].password.clone().unwrap();
@@ -613,12 +562,12 @@ async fn signer_role_tokens_expire_with_the_session() {
 #[tokio::test]
 async fn execution_role_credentials_have_an_unknown_token_lifetime() {
     let w = World::with_credentials(execution_role_credentials()).await;
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
-    let report = report_json(&h.handle(event(json!({}), 60)).await.unwrap());
-    assert!(report["credentials_expire_at"].is_null());
-    assert_eq!(result(&report, "orders-db")["action"], "created");
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
+    let report = h.handle(event(json!({}), 60)).await.unwrap();
+    assert!(report.credentials_expire_at.is_none());
+    assert_eq!(result(&report, "orders-db").outcome, Outcome::Created);
     assert!(
-        result(&report, "orders-db")["token_expires_at"].is_null(),
+        result(&report, "orders-db").token_expires_at.is_none(),
         "unknowable, so not claimed"
     );
 }
@@ -635,26 +584,20 @@ async fn long_term_keys_from_a_secret_sign_seven_day_tokens() {
             session_token: None,
             expires_at: None,
         }));
-    let h = w
-        .handler(
-            &[target("orders-db", HOST_A)],
-            &[("SIGNER_CREDENTIALS_SECRET_ID", &keys_secret)],
-        )
-        .await;
-    let before = now();
-    let report = report_json(
-        &h.handle(event(json!({}), 60))
-            .await
-            .expect("signed with the user's keys"),
+    let h = w.handler(
+        &[target("orders-db", HOST_A)],
+        &[("SIGNER_CREDENTIALS_SECRET_ID", &keys_secret)],
     );
-    let exp = hyperdrive_emulator::parse_rfc3339(
-        result(&report, "orders-db")["token_expires_at"]
-            .as_str()
-            .unwrap(),
-    )
-    .unwrap();
-    assert!(exp >= before + Duration::from_secs(604_799));
-    assert!(report["credentials_expire_at"].is_null());
+    let report = h
+        .handle(event(json!({}), 60))
+        .await
+        .expect("signed with the user's keys");
+    let seven_days = rfc3339(w.clock + Duration::from_secs(604_800));
+    assert_eq!(
+        result(&report, "orders-db").token_expires_at.as_deref(),
+        Some(seven_days.as_str())
+    );
+    assert!(report.credentials_expire_at.is_none());
 }
 
 #[tokio::test]
@@ -662,9 +605,9 @@ async fn invalid_configuration_fails_every_invocation_without_calls() {
     let w = World::new().await;
     let env = w.env(&[json!({"name": "orders-db", "host": "https://x"})], &[]);
     let err = Settings::from_env(|k| env.get(k).cloned()).unwrap_err();
-    let h = Handler::with_invalid_configuration(&err);
+    let h = Handler::with_invalid_configuration(err);
     let err = h.handle(event(json!({}), 60)).await.unwrap_err();
-    let d = Diagnostic::from(err);
+    let d = diagnostic(&err);
     assert_eq!(d.error_type, "ConfigurationError");
     assert!(
         d.error_message.contains("HYPERDRIVE_TARGETS[0].host"),
@@ -681,8 +624,8 @@ async fn a_hanging_api_still_answers_before_the_deadline() {
         .insert_config(ACCOUNT, preset("orders-db", HOST_A));
     w.emulator
         .set_faults(vec![Fault::delay("PATCH", Duration::from_secs(30))]);
-    let h = w.handler(&[target("orders-db", HOST_A)], &[]).await;
-    let started = tokio::time::Instant::now();
+    let h = w.handler(&[target("orders-db", HOST_A)], &[]);
+    let started = instant();
     let err = h.handle(event(json!({}), 5)).await.unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(5),

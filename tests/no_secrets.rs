@@ -1,13 +1,13 @@
 //! No secret reaches the logs (captured at TRACE, every crate), the report, the errors, or `Debug`:
 //! not the Cloudflare token, not a DSQL token or its signature, not an AWS secret key or session token.
 
-mod common;
+mod support;
 
-use common::*;
 use hyperdrive_emulator::Fault;
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use support::*;
 use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
@@ -77,36 +77,30 @@ fn no_secret_in_logs_reports_errors_or_debug() {
             target("users-db", HOST_A),
             json!({"name": "broken-db", "host": HOST_B, "user": "app"}),
         ];
-        let handler = w.handler(&targets, &[]).await;
+        let handler = w.handler(&targets, &[]);
         shown.push_str(&format!("{handler:?}"));
         match handler.handle(event(json!({}), 60)).await {
             Ok(report) => shown.push_str(&serde_json::to_string(&report).unwrap()),
             Err(e) => shown.push_str(&format!("{e} {e:?}")),
         }
-        let report = w
-            .rotator(&w.env(&targets, &[]))
-            .await
-            .run(
-                &Default::default(),
-                tokio::time::Instant::now() + std::time::Duration::from_secs(30),
-            )
-            .await
-            .unwrap();
+        let report = run_report(
+            &w.context(&w.env(&targets, &[])),
+            std::time::Duration::from_secs(30),
+        )
+        .await;
         shown.push_str(&serde_json::to_string(&report).unwrap());
         shown.push_str(&format!("{report:?}"));
 
         // A signer role through moto's STS: its session keys are secrets too.
         let role = World::new().await;
         role.emulator.set_credentials(None);
-        let h = role
-            .handler(
-                &[target("orders-db", HOST_A)],
-                &[(
-                    "SIGNER_ROLE_ARN",
-                    "arn:aws:iam::123456789012:role/dsql-signer",
-                )],
-            )
-            .await;
+        let h = role.handler(
+            &[target("orders-db", HOST_A)],
+            &[(
+                "SIGNER_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/dsql-signer",
+            )],
+        );
         shown.push_str(&format!("{h:?}"));
         let r = h
             .handle(event(json!({}), 60))

@@ -3,7 +3,7 @@
 //! field and says something; never a panic.
 
 use hyperdrive_dsql_rotator::config::{Settings, TARGET_FIELDS, VARIABLES};
-use hyperdrive_dsql_rotator::event::RunRequest;
+use hyperdrive_dsql_rotator::invocation::Request;
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -132,7 +132,7 @@ proptest! {
 
     #[test]
     fn any_event_parses_or_names_the_field(event in any_json()) {
-        match RunRequest::from_event(&event) {
+        match Request::from_event(&event) {
             Ok(r) => {
                 if let Some(names) = r.targets { prop_assert!(!names.is_empty()); }
                 prop_assert!(event.is_object());
@@ -147,7 +147,7 @@ proptest! {
     #[test]
     fn any_detail_string_parses_or_names_the_field(detail in "\\PC{0,80}", wrap in any_json()) {
         for event in [json!({"detail": detail}), json!({"detail": wrap.to_string()})] {
-            if let Err(e) = RunRequest::from_event(&event) {
+            if let Err(e) = Request::from_event(&event) {
                 prop_assert!(e.field.starts_with("detail."), "{}", e.field);
             }
         }

@@ -4,7 +4,7 @@
 //! compared as parsed parameters; the others are compared byte for byte.
 
 use aws_credential_types::Credentials;
-use hyperdrive_dsql_rotator::token::{generate, TokenRequest};
+use hyperdrive_dsql_rotator::dsql::token::{generate, TokenRequest};
 use std::collections::BTreeMap;
 use std::time::{Duration, UNIX_EPOCH};
 

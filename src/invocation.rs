@@ -1,13 +1,34 @@
-//! The invocation payload: any JSON object. `dry_run` and `targets` are read from its top level, or
-//! from `detail` when that is an object (EventBridge rules) or a JSON-encoded object (Scheduler).
+//! One invocation, as both entry points produce it: what is asked ([`Request`], parsed from the
+//! payload, any JSON object) and how long it may take. `dry_run` and `targets` are read from the
+//! payload's top level, or from `detail` when that is an object (EventBridge rules) or a
+//! JSON-encoded object (Scheduler).
 
-use crate::config::kind;
+use crate::config::{kind, Target};
 use serde_json::{Map, Value};
 use std::fmt;
+use std::time::Duration;
+
+/// One invocation: the request and the time it may take (the Lambda's deadline less a margin to
+/// answer, or the command line's `--timeout`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    pub request: Request,
+    pub time_limit: Duration,
+}
+
+/// The actions an invocation can ask for. Today's scheduled run is the only one; revoke, status and
+/// the Secrets Manager rotation steps join it here, each with its module under `actions/`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ActionName {
+    /// Sign a fresh token for every target and push it (what schedules send).
+    #[default]
+    Rotate,
+}
 
 /// What the event asks of this run.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunRequest {
+pub struct Request {
+    pub action: ActionName,
     pub dry_run: bool,
     /// Restrict the run to these target names.
     pub targets: Option<Vec<String>>,
@@ -35,9 +56,9 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> EventError {
     }
 }
 
-impl RunRequest {
+impl Request {
     /// Reads a payload. Top-level fields win over the same fields in `detail`.
-    pub fn from_event(payload: &Value) -> Result<RunRequest, EventError> {
+    pub fn from_event(payload: &Value) -> Result<Request, EventError> {
         let Value::Object(top) = payload else {
             return Err(error(
                 "payload",
@@ -107,7 +128,34 @@ impl RunRequest {
                 ))
             }
         };
-        Ok(RunRequest { dry_run, targets })
+        Ok(Request {
+            action: ActionName::Rotate,
+            dry_run,
+            targets,
+        })
+    }
+
+    /// The targets this request works on: all of them, or those it names. An unknown name is an
+    /// error (nothing is called).
+    pub fn select(&self, all: &[Target]) -> Result<Vec<Target>, EventError> {
+        let Some(names) = &self.targets else {
+            return Ok(all.to_vec());
+        };
+        if let Some(unknown) = names.iter().find(|n| !all.iter().any(|t| &t.name == *n)) {
+            let known: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
+            return Err(error(
+                "targets",
+                format!(
+                    "{unknown:?} is not a configured target; use one of {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        Ok(all
+            .iter()
+            .filter(|t| names.contains(&t.name))
+            .cloned()
+            .collect())
     }
 }
 
@@ -116,18 +164,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(v: Value) -> Result<RunRequest, EventError> {
-        RunRequest::from_event(&v)
+    fn parse(v: Value) -> Result<Request, EventError> {
+        Request::from_event(&v)
     }
 
     #[test]
     fn shipped_events_parse() {
         let rule: Value =
             serde_json::from_slice(include_bytes!("../events/scheduled-rule.json")).unwrap();
-        assert_eq!(parse(rule).unwrap(), RunRequest::default());
+        assert_eq!(parse(rule).unwrap(), Request::default());
         let scheduler: Value =
             serde_json::from_slice(include_bytes!("../events/scheduler.json")).unwrap();
-        assert_eq!(parse(scheduler).unwrap(), RunRequest::default());
+        assert_eq!(parse(scheduler).unwrap(), Request::default());
         let dry: Value = serde_json::from_slice(include_bytes!("../events/dry-run.json")).unwrap();
         assert!(parse(dry).unwrap().dry_run);
         let single: Value =
@@ -137,7 +185,8 @@ mod tests {
 
     #[test]
     fn fields_are_read_from_top_level_detail_object_and_detail_string() {
-        let want = RunRequest {
+        let want = Request {
+            action: ActionName::Rotate,
             dry_run: true,
             targets: Some(vec!["a".into()]),
         };
@@ -163,18 +212,15 @@ mod tests {
 
     #[test]
     fn other_content_is_ignored() {
-        assert_eq!(parse(json!({})).unwrap(), RunRequest::default());
+        assert_eq!(parse(json!({})).unwrap(), Request::default());
         assert_eq!(
             parse(json!({"detail": "not json", "x": 1})).unwrap(),
-            RunRequest::default()
+            Request::default()
         );
-        assert_eq!(
-            parse(json!({"detail": "[1]"})).unwrap(),
-            RunRequest::default()
-        );
+        assert_eq!(parse(json!({"detail": "[1]"})).unwrap(), Request::default());
         assert_eq!(
             parse(json!({"detail": 3, "dry_run": null})).unwrap(),
-            RunRequest::default()
+            Request::default()
         );
     }
 
@@ -202,5 +248,35 @@ mod tests {
             assert_eq!(e.field, field, "{payload}");
             assert!(e.message.contains(text), "{e}");
         }
+    }
+
+    #[test]
+    fn select_filters_by_name_and_refuses_unknown_names() {
+        use crate::config::testing::{base, parse as settings, HOST};
+        let json = format!(r#"[{{"name":"a","host":"{HOST}"}},{{"name":"b","host":"{HOST}"}}]"#);
+        let s = settings(&base(&[("HYPERDRIVE_TARGETS", &json)])).unwrap();
+        let all = Request::default();
+        assert_eq!(all.select(&s.targets).unwrap().len(), 2);
+        let only_b = Request {
+            targets: Some(vec!["b".to_owned()]),
+            ..Request::default()
+        };
+        let names: Vec<String> = only_b
+            .select(&s.targets)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["b"]);
+        let unknown = Request {
+            targets: Some(vec!["c".to_owned()]),
+            ..Request::default()
+        };
+        let e = unknown.select(&s.targets).unwrap_err();
+        assert_eq!(e.field, "targets");
+        assert_eq!(
+            e.to_string(),
+            "invalid event: targets: \"c\" is not a configured target; use one of a, b"
+        );
     }
 }

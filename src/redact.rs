@@ -1,5 +1,7 @@
-//! A string that must never be printed: the Cloudflare API token, a DSQL auth token, AWS keys.
-//! `Debug` and `Display` redact; the value is reachable only through [`Secret::expose`].
+//! Keeping secrets out of what people read: [`Secret`], a string that must never be printed (the
+//! Cloudflare API token, a DSQL auth token, AWS keys) whose `Debug` and `Display` redact; [`scrub`],
+//! which removes secrets from text that came from elsewhere; and [`printable`], which makes outside
+//! text safe for one log line.
 
 use std::fmt;
 
@@ -42,6 +44,24 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// Outside text made fit for one log line: control characters (newlines, ANSI escapes) escaped,
+/// and at most `max_chars` characters (then `...`).
+pub fn printable(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max_chars {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +87,15 @@ mod tests {
         );
         // Too short to be a secret: not replaced, so that ordinary words survive.
         assert_eq!(scrub("a b", &["a"]), "a b");
+    }
+
+    #[test]
+    fn printable_escapes_control_characters_and_bounds_the_length() {
+        assert_eq!(
+            printable("line\nforged \u{1b}[31mred", 100),
+            "line\\nforged \\u{1b}[31mred"
+        );
+        assert_eq!(printable("abcdef", 3), "abc...");
+        assert_eq!(printable("abc", 3), "abc");
     }
 }

@@ -1,35 +1,9 @@
-//! Where the time comes from, and the randomness of backoff jitter: both injected so tests are exact.
+//! The randomness of backoff jitter, injected so that retry tests are exact.
 
 use std::fmt::Debug;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime};
-
-/// Wall-clock time, for signing and for the report.
-pub trait Clock: Send + Sync + Debug {
-    fn now(&self) -> SystemTime;
-}
-
-/// The real clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[allow(clippy::disallowed_methods)] // the one place that reads the real time
-    fn now(&self) -> SystemTime {
-        SystemTime::now()
-    }
-}
-
-/// A clock stopped at one instant (tests, reproducible runs).
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub SystemTime);
-
-impl Clock for FixedClock {
-    fn now(&self) -> SystemTime {
-        self.0
-    }
-}
+use std::time::Duration;
 
 /// Picks a random duration in `[0, max]` for backoff jitter.
 pub trait Jitter: Send + Sync + Debug {
@@ -77,5 +51,17 @@ mod tests {
         assert!(picks.iter().all(|d| *d <= max));
         assert!(picks.iter().any(|d| *d != picks[0]), "jitter never varies");
         assert_eq!(j.pick(Duration::ZERO), Duration::ZERO);
+    }
+
+    #[test]
+    fn fixed_jitter_picks_its_fraction() {
+        assert_eq!(
+            FixedJitter(0.5).pick(Duration::from_secs(2)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            FixedJitter(7.0).pick(Duration::from_secs(2)),
+            Duration::from_secs(2)
+        );
     }
 }

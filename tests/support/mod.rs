@@ -1,18 +1,25 @@
 //! Test world shared by the integration tests: the Hyperdrive emulator (in-process, on 127.0.0.1),
-//! moto (Secrets Manager and STS, started by scripts/test.sh, found through `MOTO_URL`), and the
-//! rotator wired to both.
-#![allow(dead_code)]
+//! moto (Secrets Manager and STS; started here on a free loopback port, once per test binary, and
+//! stopped by PID when the binary ends, unless `MOTO_URL` names a running one), and the function's
+//! context wired to both. Reports are checked as typed values.
+#![allow(dead_code, clippy::disallowed_methods)] // tests measure real elapsed time
+
+pub mod servers;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use hyperdrive_dsql_rotator::clock::FixedJitter;
 use hyperdrive_dsql_rotator::config::Settings;
+use hyperdrive_dsql_rotator::context::Context;
+use hyperdrive_dsql_rotator::dispatch::InvocationError;
+use hyperdrive_dsql_rotator::invocation::Request;
+use hyperdrive_dsql_rotator::jitter::FixedJitter;
 use hyperdrive_dsql_rotator::lambda::Handler;
+use hyperdrive_dsql_rotator::report::{ErrorKind, Report, TargetResult};
 use hyperdrive_dsql_rotator::retry::RetryPolicy;
-use hyperdrive_dsql_rotator::run::Rotator;
+use hyperdrive_dsql_rotator::time::FixedClock;
 use hyperdrive_emulator::{Emulator, Options, SigningCredentials};
-use lambda_runtime::{Context, LambdaEvent};
+use lambda_runtime::{Context as LambdaContext, LambdaEvent};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,24 +35,12 @@ pub const SESSION_TOKEN: &str = "FwoGZXIvYXdzRotatorTestSessionToken//////////wE
 pub const HOST_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaa.dsql.us-east-1.on.aws";
 pub const HOST_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb.dsql.us-west-2.on.aws";
 
-/// moto's URL; scripts/test.sh starts it.
-pub fn moto_url() -> String {
-    std::env::var("MOTO_URL").unwrap_or_else(|_| {
-        panic!(
-            "MOTO_URL is not set: these tests need moto (local Secrets Manager and STS). \
-             Run ./scripts/test.sh, or start `.venv/bin/moto_server -H 127.0.0.1 -p 5000` and set MOTO_URL=http://127.0.0.1:5000"
-        )
-    })
-}
+pub use servers::moto_url;
 
 /// A name no other test uses (they share one moto).
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU64 = AtomicU64::new(0);
-    #[allow(clippy::disallowed_methods)]
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
+    let nanos = now().duration_since(UNIX_EPOCH).unwrap().subsec_nanos();
     format!(
         "{prefix}-{}-{nanos}-{}",
         std::process::id(),
@@ -53,15 +48,25 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
+/// The real wall-clock time (moto and the emulator use it).
 pub fn now() -> SystemTime {
-    #[allow(clippy::disallowed_methods)]
     SystemTime::now()
 }
 
-/// AWS SDK configuration pointed at moto, with the given credentials.
+/// The real wall-clock time, to the second: what a test's fixed clock reads.
+pub fn this_second() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(now().duration_since(UNIX_EPOCH).unwrap().as_secs())
+}
+
+/// The real monotonic time, for tests that measure how long something took.
+pub fn instant() -> tokio::time::Instant {
+    tokio::time::Instant::now()
+}
+
+/// AWS SDK configuration pointed at `endpoint`, with the given credentials.
 pub async fn sdk_config(endpoint: &str, credentials: Credentials) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
-        .http_client(hyperdrive_dsql_rotator::run::aws_http_client())
+        .http_client(hyperdrive_dsql_rotator::aws::sdk::http_client())
         .region(Region::new("us-east-1"))
         .endpoint_url(endpoint)
         .credentials_provider(credentials)
@@ -89,12 +94,19 @@ pub fn target(name: &str, host: &str) -> Value {
     json!({"name": name, "host": host})
 }
 
+/// `orders-db` on HOST_A and `users-db` on HOST_B.
+pub fn two_targets() -> Vec<Value> {
+    vec![target("orders-db", HOST_A), target("users-db", HOST_B)]
+}
+
 /// A running emulator and moto with the Cloudflare token stored in a secret.
 pub struct World {
     pub emulator: Emulator,
     pub moto: String,
     pub secret_id: String,
     pub sdk: SdkConfig,
+    /// What the contexts' fixed clocks read: the second the world was made.
+    pub clock: SystemTime,
 }
 
 impl World {
@@ -129,6 +141,7 @@ impl World {
             moto,
             secret_id,
             sdk,
+            clock: this_second(),
         }
     }
 
@@ -152,21 +165,23 @@ impl World {
         env
     }
 
-    pub async fn rotator(&self, env: &HashMap<String, String>) -> Rotator {
+    /// The function's context for `env`, on `sdk`, with this world's fixed clock and fast retries.
+    pub fn context_on(&self, sdk: &SdkConfig, env: &HashMap<String, String>) -> Context {
         let settings =
             Settings::from_env(|k| env.get(k).cloned()).expect("valid test configuration");
-        Rotator::new(settings, &self.sdk)
-            .await
-            .expect("rotator builds")
+        Context::new(settings, sdk)
+            .expect("context builds")
+            .with_clock(Arc::new(FixedClock(self.clock)))
             .with_jitter(Arc::new(FixedJitter(0.5)))
             .with_retry_policy(fast_retries())
     }
 
-    pub async fn handler(&self, targets: &[Value], extra: &[(&str, &str)]) -> Handler {
-        Handler::with_rotator(
-            self.rotator(&self.env(targets, extra)).await,
-            "rotator-test",
-        )
+    pub fn context(&self, env: &HashMap<String, String>) -> Context {
+        self.context_on(&self.sdk, env)
+    }
+
+    pub fn handler(&self, targets: &[Value], extra: &[(&str, &str)]) -> Handler {
+        Handler::with_context(self.context(&self.env(targets, extra)), "rotator-test")
     }
 
     /// Requests the emulator received, as `METHOD path?query`.
@@ -179,6 +194,17 @@ impl World {
                 None => format!("{} {}", r.method, r.path),
             })
             .collect()
+    }
+
+    /// Hyperdrive's connection test refuses every token for `host` with code 2013.
+    pub fn refuse_tokens_for(&self, host: &str) {
+        self.emulator
+            .set_faults(vec![hyperdrive_emulator::Fault::cloudflare_error(
+                400,
+                2013,
+                "password authentication failed",
+            )
+            .for_origin_host(host)]);
     }
 
     pub fn writes(&self) -> Vec<String> {
@@ -215,7 +241,7 @@ pub async fn put_secret(sdk: &SdkConfig, id: &str, value: &str) {
 
 /// An invocation event with a deadline `secs` from now.
 pub fn event(payload: Value, secs: u64) -> LambdaEvent<Value> {
-    let mut context = Context::default();
+    let mut context = LambdaContext::default();
     context.request_id = unique("request");
     context.deadline = (now() + Duration::from_secs(secs))
         .duration_since(UNIX_EPOCH)
@@ -254,12 +280,53 @@ pub fn child_aws_env(w: &World) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// One run of `rotator` with `deadline` left, its report as JSON.
-pub async fn run_report(rotator: &Rotator, deadline: Duration) -> Value {
-    let deadline = tokio::time::Instant::now() + deadline;
-    let report = rotator
-        .run(&Default::default(), deadline)
-        .await
-        .expect("the run starts");
-    serde_json::to_value(&report).unwrap()
+/// The binary `bin` as a child process with only `env` and the AWS settings of [`child_aws_env`]
+/// in its environment.
+pub fn child(bin: &str, w: &World, env: &HashMap<String, String>) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.env_clear().envs(child_aws_env(w)).envs(env);
+    cmd
+}
+
+/// One rotate run of `context` with `limit` left: its report, whether targets failed or not.
+pub async fn run_report(context: &Context, limit: Duration) -> Report {
+    let invocation = hyperdrive_dsql_rotator::invocation::Invocation {
+        request: Request::default(),
+        time_limit: limit,
+    };
+    report_of(hyperdrive_dsql_rotator::dispatch::dispatch(context, &invocation).await)
+}
+
+/// The report of a dispatched invocation, whether targets failed or not.
+pub fn report_of(result: Result<Report, InvocationError>) -> Report {
+    match result {
+        Ok(report) => report,
+        Err(InvocationError::TargetsFailed(report)) => *report,
+        Err(e) => panic!("the run did not happen: {e}"),
+    }
+}
+
+/// The result of the target `name`, or a panic that shows the report.
+pub fn result<'a>(report: &'a Report, name: &str) -> &'a TargetResult {
+    report
+        .result(name)
+        .unwrap_or_else(|| panic!("no result for {name}: {report:#?}"))
+}
+
+/// Each result's error kind (`None` for a success) and message.
+pub fn errors(report: &Report) -> Vec<(Option<ErrorKind>, String)> {
+    report
+        .results
+        .iter()
+        .map(|r| {
+            r.error
+                .as_ref()
+                .map_or((None, String::new()), |e| (Some(e.kind), e.message.clone()))
+        })
+        .collect()
+}
+
+/// The report printed as JSON (stdout of the command line, the Lambda's response).
+pub fn parse_report(json: &Value) -> Report {
+    serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("not a report ({e}): {json}"))
 }

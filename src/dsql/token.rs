@@ -1,7 +1,7 @@
 //! Aurora DSQL IAM auth tokens: a SigV4 query-presigned `GET https://<host>/?Action=DbConnect[Admin]`
 //! for the service `dsql`, without its `https://`. Signed with `aws-sigv4`, as the official SDK does.
 
-use crate::secret::Secret;
+use crate::redact::Secret;
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
     sign, SignableBody, SignableRequest, SignatureLocation, SigningSettings,

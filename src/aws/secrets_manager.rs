@@ -1,22 +1,59 @@
-//! Reads secrets from AWS Secrets Manager: the Cloudflare API token (bare, or inside a JSON object)
-//! and, in the long-term-keys mode, an IAM user's keys. No error ever quotes a secret's value.
+//! AWS Secrets Manager: reading a secret's current value, and the two things kept in secrets: the
+//! Cloudflare API token (bare, or inside a JSON object) and, in the long-term-keys mode, an IAM
+//! user's keys. No error ever quotes a secret's value.
 
-use crate::secret::Secret;
+use super::error::AwsError;
+use crate::redact::Secret;
 use aws_credential_types::Credentials;
-use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
-use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_sdk_secretsmanager::config::http::HttpResponse;
+use aws_sdk_secretsmanager::error::SdkError;
+use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use std::fmt;
 
 /// A secret could not be read or does not hold what it should.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretError {
     pub secret_id: String,
-    pub message: String,
+    pub problem: SecretProblem,
+}
+
+/// What is wrong with a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretProblem {
+    /// Secrets Manager refused or failed the read.
+    Read(Box<AwsError>),
+    /// The value is not what it should be: what is wrong and how to fix it.
+    Content(String),
 }
 
 impl fmt::Display for SecretError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "secret {:?}: {}", self.secret_id, self.message)
+        match &self.problem {
+            SecretProblem::Read(aws) => {
+                let hint = match aws.code() {
+                    Some("AccessDeniedException") => {
+                        " -> allow the function's role secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key if it uses a customer managed key)"
+                    }
+                    Some("ResourceNotFoundException") => {
+                        " -> check the secret's name or ARN and that it lives in the function's region"
+                    }
+                    Some("ThrottlingException" | "Throttling") => {
+                        " -> Secrets Manager is throttling this account, the next run will try again"
+                    }
+                    Some("DecryptionFailure") => {
+                        " -> allow the function's role kms:Decrypt on the secret's key"
+                    }
+                    _ => "",
+                };
+                write!(
+                    f,
+                    "secret {:?} could not be read from Secrets Manager: {}{hint}",
+                    self.secret_id,
+                    aws.operation_failure()
+                )
+            }
+            SecretProblem::Content(m) => write!(f, "secret {:?}: {m}", self.secret_id),
+        }
     }
 }
 
@@ -25,46 +62,58 @@ impl std::error::Error for SecretError {}
 fn err(id: &str, message: impl Into<String>) -> SecretError {
     SecretError {
         secret_id: id.to_owned(),
-        message: message.into(),
+        problem: SecretProblem::Content(message.into()),
     }
 }
 
-/// Reads the current value of a secret.
-pub async fn read(
-    client: &aws_sdk_secretsmanager::Client,
-    id: &str,
-) -> Result<Secret, SecretError> {
-    let out = client.get_secret_value().secret_id(id).send().await.map_err(|e| {
-        let hint = match e.code() {
-            Some("AccessDeniedException") => {
-                "; allow the function's role secretsmanager:GetSecretValue on this secret (and kms:Decrypt on its key if it uses a customer managed key)"
-            }
-            Some("ResourceNotFoundException") => {
-                "; check the secret's name or ARN and that it lives in the function's region"
-            }
-            Some("ThrottlingException") | Some("Throttling") => {
-                "; Secrets Manager is throttling this account, the next run will try again"
-            }
-            Some("DecryptionFailure") => "; allow the function's role kms:Decrypt on the secret's key",
-            _ => "",
-        };
-        err(
-            id,
-            format!("could not be read from Secrets Manager: {}{hint}", DisplayErrorContext(&e)),
-        )
-    })?;
-    let value = match (out.secret_string(), out.secret_binary()) {
-        (Some(s), _) => s.to_owned(),
-        (None, Some(b)) => String::from_utf8(b.as_ref().to_vec())
-            .map_err(|_| err(id, "holds binary data that is not UTF-8 text; store the value as a string"))?,
-        (None, None) => {
-            return Err(err(
-                id,
-                "has no value; put one with: aws secretsmanager put-secret-value --secret-id <id> --secret-string <value>",
-            ))
+/// The Secrets Manager client, built once per container.
+#[derive(Debug, Clone)]
+pub struct SecretsManager {
+    client: aws_sdk_secretsmanager::Client,
+}
+
+impl SecretsManager {
+    pub fn new(sdk: &aws_config::SdkConfig) -> Self {
+        SecretsManager {
+            client: aws_sdk_secretsmanager::Client::new(sdk),
         }
-    };
-    Ok(Secret::new(value))
+    }
+
+    /// Reads the current value of a secret.
+    pub async fn read(&self, id: &str) -> Result<Secret, SecretError> {
+        let out = self
+            .client
+            .get_secret_value()
+            .secret_id(id)
+            .send()
+            .await
+            .map_err(
+                |e: SdkError<GetSecretValueError, HttpResponse>| SecretError {
+                    secret_id: id.to_owned(),
+                    problem: SecretProblem::Read(Box::new(AwsError::from_sdk(
+                        "Secrets Manager",
+                        "GetSecretValue",
+                        &e,
+                    ))),
+                },
+            )?;
+        let value = match (out.secret_string(), out.secret_binary()) {
+            (Some(s), _) => s.to_owned(),
+            (None, Some(b)) => String::from_utf8(b.as_ref().to_vec()).map_err(|_| {
+                err(
+                    id,
+                    "holds binary data that is not UTF-8 text; store the value as a string",
+                )
+            })?,
+            (None, None) => {
+                return Err(err(
+                    id,
+                    "has no value; put one with: aws secretsmanager put-secret-value --secret-id <id> --secret-string <value>",
+                ))
+            }
+        };
+        Ok(Secret::new(value))
+    }
 }
 
 /// The Cloudflare API token: the whole value, or the string under `key` when the value is a JSON object.
@@ -198,15 +247,18 @@ mod tests {
             Secret::new(r#"{"access_key_id": "ASIAEXAMPLE", "secret_access_key": "sekret/value"}"#);
         assert!(long_term_keys("k", &temp)
             .unwrap_err()
-            .message
+            .to_string()
             .contains("long-term keys (AKIA...)"));
         let missing = Secret::new(r#"{"access_key_id": "AKIAEXAMPLE"}"#);
         let e = long_term_keys("k", &missing).unwrap_err();
-        assert!(e.message.contains("no string \"secret_access_key\""), "{e}");
+        assert!(
+            e.to_string().contains("no string \"secret_access_key\""),
+            "{e}"
+        );
         let garbage = Secret::new("sekret/value");
         let e = long_term_keys("k", &garbage).unwrap_err();
         assert!(
-            e.message.contains("not a JSON object") && !e.to_string().contains("sekret"),
+            e.to_string().contains("not a JSON object") && !e.to_string().contains("sekret"),
             "{e}"
         );
     }

@@ -1,0 +1,80 @@
+//! One invocation, whatever the entry point: checks the request against the configuration, runs the
+//! action it names within its time limit, logs the report, and decides whether the invocation
+//! failed. Entry points only adapt input and output around it.
+
+use crate::actions;
+use crate::context::Context;
+use crate::invocation::{ActionName, Invocation};
+use crate::report::Report;
+use std::fmt;
+
+/// Why an invocation failed. `error_type` is what the Lambda console and destinations show; the
+/// command line turns it into an exit code.
+#[derive(Debug)]
+pub enum InvocationError {
+    /// The configuration is invalid: nothing was called.
+    Configuration(String),
+    /// The event is invalid: nothing was called.
+    InvalidEvent(String),
+    /// Clients could not be built.
+    Initialization(String),
+    /// The run happened and at least one target failed: the whole report.
+    TargetsFailed(Box<Report>),
+}
+
+impl InvocationError {
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            InvocationError::Configuration(_) => "ConfigurationError",
+            InvocationError::InvalidEvent(_) => "InvalidEvent",
+            InvocationError::Initialization(_) => "InitializationError",
+            InvocationError::TargetsFailed(_) => "TargetsFailed",
+        }
+    }
+}
+
+impl fmt::Display for InvocationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvocationError::Configuration(m)
+            | InvocationError::InvalidEvent(m)
+            | InvocationError::Initialization(m) => f.write_str(m),
+            InvocationError::TargetsFailed(report) => f.write_str(&report.failure_summary()),
+        }
+    }
+}
+
+impl std::error::Error for InvocationError {}
+
+impl From<crate::context::BuildError> for InvocationError {
+    fn from(e: crate::context::BuildError) -> Self {
+        match e {
+            crate::context::BuildError::Configuration(c) => {
+                InvocationError::Configuration(c.to_string())
+            }
+            other => InvocationError::Initialization(other.to_string()),
+        }
+    }
+}
+
+/// Runs the invocation's action. `Ok` holds a report in which every target succeeded.
+pub async fn dispatch(ctx: &Context, invocation: &Invocation) -> Result<Report, InvocationError> {
+    let request = &invocation.request;
+    let targets = request
+        .select(&ctx.settings.targets)
+        .map_err(|e| InvocationError::InvalidEvent(e.to_string()))?;
+    let dry_run = ctx.settings.dry_run || request.dry_run;
+    let deadline = ctx.clock.instant() + invocation.time_limit;
+    // Boxed: an action's future is deep (SDK, HTTP, retries), and the entry points' futures nest it.
+    let report = match request.action {
+        ActionName::Rotate => {
+            Box::pin(actions::rotate::run(ctx, &targets, dry_run, deadline)).await
+        }
+    };
+    report.log();
+    if report.failed() {
+        Err(InvocationError::TargetsFailed(Box::new(report)))
+    } else {
+        Ok(report)
+    }
+}

@@ -1,0 +1,4 @@
+//! Aurora DSQL: IAM auth tokens (`token`) and the endpoint rules (`endpoint`).
+
+pub mod endpoint;
+pub mod token;

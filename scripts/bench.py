@@ -19,7 +19,10 @@ import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REL = os.path.join(ROOT, "target", "release")
-PRODUCT = os.path.join(REL, "hyperdrive-dsql-rotator")
+PRODUCT = os.environ.get("BENCH_PRODUCT") or os.path.join(REL, "hyperdrive-dsql-rotator")
+# Another build of the product (say, the previous commit's) to compare with, side by side, in the
+# same run: cold start, peak RSS, size and the 20-target run.
+BASELINE = os.environ.get("BENCH_BASELINE")
 BARE = os.path.join(REL, "bare-lambda")
 RUNTIME = os.path.join(REL, "lambda-runtime-emulator")
 EMULATOR = os.path.join(REL, "hyperdrive-emulator")
@@ -143,7 +146,7 @@ def preset_state(n, accounts):
     return state
 
 
-def timed_run(label, n, accounts, faults=None, runs=3):
+def timed_run(label, n, accounts, faults=None, runs=3, product=None):
     """`runs` invocations of one warm container against a fresh emulator each time."""
     durations, cold, peak, outcome, calls, first_summary = [], None, 0, None, 0, None
     for r in range(runs):
@@ -154,7 +157,7 @@ def timed_run(label, n, accounts, faults=None, runs=3):
         # Two invocations in one container: the first pays for client set-up (TLS roots, SDK), the
         # second is a warm run; each against its own fresh state would need a restart, so the second
         # run updates what the first created.
-        lines = lambda_run(PRODUCT, base_env(extra), [{}, {}])
+        lines = lambda_run(product or PRODUCT, base_env(extra), [{}, {}])
         calls = len(emu.requests()) // 2
         emu.stop()
         if r == 0:
@@ -182,9 +185,10 @@ def main():
     # Cold start, interleaved rounds so that drift hits both alike.
     cold_env = base_env({"CLOUDFLARE_ACCOUNT_ID": ACCOUNTS[0], "HYPERDRIVE_TARGETS": targets_json(20),
                          "CLOUDFLARE_API_BASE_URL": "http://127.0.0.1:9/client/v4"})
-    medians = {"product": [], "bare": []}
+    binaries = [("bare", BARE), ("product", PRODUCT)] + ([("baseline", BASELINE)] if BASELINE else [])
+    medians = {name: [] for name, _ in binaries}
     for _ in range(COLD_ROUNDS):
-        for name, binary in (("bare", BARE), ("product", PRODUCT)):
+        for name, binary in binaries:
             medians[name].append(cold_start(binary, cold_env)["median_ms"])
 
     # Bare function's peak RSS for one invocation, for comparison.
@@ -204,6 +208,11 @@ def main():
                     {"method": "POST", "times": 4, "action": refuse}]
     storm = timed_run("20 targets, 429 storm (list refused 3x, 8 writes 1x)", 20, ACCOUNTS[:1], faults=storm_faults, runs=1)
     ideal_storm = ideal_20 + 4 * (1000 + LATENCY_MS)
+    # A hostile answer: every list answered 502 with a 50 MB HTML body (retried 4 times).
+    huge = {"type": "respond", "status": 502, "content_type": "text/html",
+            "body": "<html>" + "x" * (50 * 2**20) + "</html>"}
+    hostile = timed_run("20 targets, every list a 50 MB 502", 20, ACCOUNTS[:1],
+                        faults=[{"method": "GET", "action": huge}], runs=1)
 
     cold_p, cold_b = statistics.median(medians["product"]), statistics.median(medians["bare"])
     rows = [
@@ -227,6 +236,10 @@ def main():
     rows.append(("run: %s" % storm["label"], "%.0f ms" % storm["first_ms"], "ideal %d ms" % ideal_storm,
                  "%.2fx ideal" % (storm["first_ms"] / ideal_storm), "ends in time"))
     rows.append(("  outcome", json.dumps(storm["first_summary"]), "", "", ""))
+    rows.append(("peak RSS, %s" % hostile["label"], "%.1f MiB" % (hostile["peak_rss_kb"] / 1024),
+                 "%.1f MiB calm" % (run20["peak_rss_kb"] / 1024),
+                 "+%.1f MiB" % ((hostile["peak_rss_kb"] - run20["peak_rss_kb"]) / 1024), "<= +16 MiB"))
+    rows.append(("  outcome", json.dumps(hostile["first_summary"]), "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     print()
     header = ("measure", "product", "bare / ideal", "ratio", "target")
@@ -234,8 +247,25 @@ def main():
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     print("\nideal = %d ms latency x (1 list + ceil(targets / MAX_CONCURRENCY=%d) writes)" % (LATENCY_MS, CONCURRENCY))
+    if BASELINE:
+        before = timed_run("20 targets, 1 account", 20, ACCOUNTS[:1], product=BASELINE)
+        cold_a = statistics.median(medians["baseline"])
+        size_a = os.path.getsize(BASELINE)
+        print("\nbefore (%s) and after (%s), same run:" % (BASELINE, PRODUCT))
+        table = [
+            ("measure", "before", "after", "after / before"),
+            ("cold start, median of round medians", "%.2f ms" % cold_a, "%.2f ms" % cold_p, "%.2fx" % (cold_p / cold_a)),
+            ("peak RSS, 20-target run", "%.1f MiB" % (before["peak_rss_kb"] / 1024),
+             "%.1f MiB" % (run20["peak_rss_kb"] / 1024), "%.2fx" % (run20["peak_rss_kb"] / before["peak_rss_kb"])),
+            ("binary size", "%d bytes" % size_a, "%d bytes" % sizes["product"][0], "%.3fx" % (sizes["product"][0] / size_a)),
+            ("20-target run, warm", "%.0f ms" % before["warm_ms"], "%.0f ms" % run20["warm_ms"],
+             "%.2fx" % (run20["warm_ms"] / before["warm_ms"])),
+        ]
+        widths = [max(len(r[i]) for r in table) for i in range(4)]
+        for r in table:
+            print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     json.dump({"date": time.strftime("%Y-%m-%d"), "machine": machine, "cold_medians": medians, "sizes": sizes,
-               "bare_rss_kb": bare_rss, "runs": [run20, run100, storm]},
+               "bare_rss_kb": bare_rss, "runs": [run20, run100, storm, hostile]},
               open(os.path.join(ROOT, ".run", "bench.json"), "w"), indent=1)
 
 

@@ -7,6 +7,10 @@ use crate::context::Context;
 use crate::invocation::{ActionName, Invocation};
 use crate::report::Report;
 use std::fmt;
+use std::time::Duration;
+
+/// The longest an invocation may take when its limit overflows the clock (never in practice).
+const MAX_TIME_LIMIT: Duration = Duration::from_secs(86_400);
 
 /// Why an invocation failed. `error_type` is what the Lambda console and destinations show; the
 /// command line turns it into an exit code.
@@ -64,7 +68,10 @@ pub async fn dispatch(ctx: &Context, invocation: &Invocation) -> Result<Report, 
         .select(&ctx.settings.targets)
         .map_err(|e| InvocationError::InvalidEvent(e.to_string()))?;
     let dry_run = ctx.settings.dry_run || request.dry_run;
-    let deadline = ctx.clock.instant() + invocation.time_limit;
+    let now = ctx.clock.instant();
+    let deadline = now
+        .checked_add(invocation.time_limit)
+        .unwrap_or_else(|| now + MAX_TIME_LIMIT);
     // Boxed: an action's future is deep (SDK, HTTP, retries), and the entry points' futures nest it.
     let report = match request.action {
         ActionName::Rotate => {

@@ -49,6 +49,62 @@ impl fmt::Display for EventError {
 
 impl std::error::Error for EventError {}
 
+/// Refuses the first key of `object` that is not in `known`, naming it (under `prefix`), with the
+/// known field it was probably meant to be.
+fn check_keys(object: &Map<String, Value>, prefix: &str, known: &[&str]) -> Result<(), EventError> {
+    let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) else {
+        return Ok(());
+    };
+    let guess = EVENT_FIELDS
+        .iter()
+        .find(|f| looks_like(unknown, f))
+        .map(|f| format!("did you mean `{f}`? "))
+        .unwrap_or_default();
+    Err(error(
+        if unknown.is_empty() {
+            format!("{prefix}\"\"")
+        } else {
+            format!("{prefix}{}", crate::redact::printable(unknown, 64))
+        },
+        format!(
+            "is not a field this function reads; {guess}its fields are {}{}",
+            EVENT_FIELDS.join(", "),
+            if prefix.is_empty() {
+                " (and the EventBridge or Scheduler envelope's)"
+            } else {
+                ""
+            }
+        ),
+    ))
+}
+
+/// Whether `key` is probably a misspelling of `field`: the same letters but for case, `_` and `-`
+/// (`dryRun`, `DRY_RUN`, `dry-run`), or one or two edits away (`target`, `dry_rn`).
+fn looks_like(key: &str, field: &str) -> bool {
+    let fold = |s: &str| -> Vec<char> {
+        s.chars()
+            .filter(|c| !matches!(c, '_' | '-' | ' '))
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (fold(key), fold(field));
+    if a.len().abs_diff(b.len()) > 2 || a.len() > 64 {
+        return false;
+    }
+    // Levenshtein distance, one row at a time.
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let here = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(here + 1);
+            prev = here;
+        }
+    }
+    row[b.len()] <= 2
+}
+
 fn error(field: impl Into<String>, message: impl Into<String>) -> EventError {
     EventError {
         field: field.into(),
@@ -56,8 +112,26 @@ fn error(field: impl Into<String>, message: impl Into<String>) -> EventError {
     }
 }
 
+/// The fields this function reads from an event, at its top level or in `detail`.
+pub const EVENT_FIELDS: &[&str] = &["dry_run", "targets"];
+/// The fields of the EventBridge rule and Scheduler envelopes: accepted at the top level, not read.
+pub const ENVELOPE_FIELDS: &[&str] = &[
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+];
+/// The key of the object the Lambda entry point puts in place of a payload that is not JSON.
+pub const NOT_JSON: &str = "hyperdrive-dsql-rotator: the payload is not JSON";
+
 impl Request {
-    /// Reads a payload. Top-level fields win over the same fields in `detail`.
+    /// Reads a payload. Top-level fields win over the same fields in `detail`. A key this function
+    /// does not know is an error, so that a mistyped `dryRun` never turns a dry run into writes.
     pub fn from_event(payload: &Value) -> Result<Request, EventError> {
         let Value::Object(top) = payload else {
             return Err(error(
@@ -68,18 +142,41 @@ impl Request {
                 ),
             ));
         };
+        if let Some(Value::String(at)) = top.get(NOT_JSON) {
+            return Err(error(
+                "payload",
+                format!(
+                    "is not JSON ({at}); send a JSON object such as {{}} or {{\"dry_run\": true}}"
+                ),
+            ));
+        }
+        check_keys(top, "", &[EVENT_FIELDS, ENVELOPE_FIELDS].concat())?;
         let parsed_detail;
         let detail = match top.get("detail") {
+            None | Some(Value::Null) => None,
             Some(Value::Object(d)) => Some(d),
             Some(Value::String(s)) => match serde_json::from_str::<Value>(s) {
                 Ok(Value::Object(d)) => {
                     parsed_detail = d;
                     Some(&parsed_detail)
                 }
-                _ => None,
+                _ => {
+                    return Err(error(
+                        "detail",
+                        "is a string that is not a JSON object; send an object, or a string holding one such as \"{}\"",
+                    ))
+                }
             },
-            _ => None,
+            Some(other) => {
+                return Err(error(
+                    "detail",
+                    format!("is {}, not an object; send an object such as {{}}", kind(other)),
+                ))
+            }
         };
+        if let Some(d) = detail {
+            check_keys(d, "detail.", EVENT_FIELDS)?;
+        }
         let pick = |key: &str| -> Option<(String, &Value)> {
             top.get(key).map(|v| (key.to_owned(), v)).or_else(|| {
                 detail
@@ -211,17 +308,62 @@ mod tests {
     }
 
     #[test]
-    fn other_content_is_ignored() {
+    fn envelopes_and_nulls_are_accepted() {
         assert_eq!(parse(json!({})).unwrap(), Request::default());
         assert_eq!(
-            parse(json!({"detail": "not json", "x": 1})).unwrap(),
+            parse(json!({"detail": null, "dry_run": null, "source": "aws.events"})).unwrap(),
             Request::default()
         );
-        assert_eq!(parse(json!({"detail": "[1]"})).unwrap(), Request::default());
-        assert_eq!(
-            parse(json!({"detail": 3, "dry_run": null})).unwrap(),
-            Request::default()
-        );
+    }
+
+    #[test]
+    fn mistyped_or_unknown_keys_are_refused_with_a_guess() {
+        let cases = [
+            (json!({"dryRun": true}), "dryRun", "did you mean `dry_run`?"),
+            (
+                json!({"DRY_RUN": true}),
+                "DRY_RUN",
+                "did you mean `dry_run`?",
+            ),
+            (
+                json!({"dry-run": true}),
+                "dry-run",
+                "did you mean `dry_run`?",
+            ),
+            (
+                json!({"target": ["a"]}),
+                "target",
+                "did you mean `targets`?",
+            ),
+            (
+                json!({"detail": {"dryrun": true}}),
+                "detail.dryrun",
+                "did you mean `dry_run`?",
+            ),
+            (json!({"x": 1}), "x", "its fields are dry_run, targets"),
+            (
+                json!({"detail": {"source": "x"}}),
+                "detail.source",
+                "its fields are dry_run, targets",
+            ),
+            (json!({"detail": "not json"}), "detail", "not a JSON object"),
+            (json!({"detail": "[1]"}), "detail", "not a JSON object"),
+            (json!({"detail": 3}), "detail", "is a number, not an object"),
+            (
+                json!({NOT_JSON: "line 1, column 2"}),
+                "payload",
+                "is not JSON (line 1, column 2)",
+            ),
+        ];
+        for (payload, field, text) in cases {
+            let e = parse(payload.clone()).unwrap_err();
+            assert_eq!(e.field, field, "{payload}");
+            assert!(e.message.contains(text), "{payload}: {e}");
+        }
+        assert!(!parse(json!({"dryRun": true}))
+            .unwrap_err()
+            .message
+            .contains("did you mean `targets`"));
     }
 
     #[test]

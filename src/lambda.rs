@@ -7,11 +7,13 @@ use crate::aws::sdk::load_config;
 use crate::config::{ConfigError, Settings};
 use crate::context::Context;
 use crate::dispatch::{dispatch, InvocationError};
-use crate::invocation::{Invocation, Request};
+use crate::invocation::{Invocation, Request, NOT_JSON};
 use crate::report::Report;
-use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use lambda_runtime::tower::{Layer, Service};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent, LambdaInvocation, Runtime};
 use serde_json::Value;
 use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::OnceCell;
 
@@ -124,11 +126,57 @@ impl Handler {
 pub async fn main() -> Result<(), lambda_runtime::Error> {
     crate::logging::init(std::io::stdout);
     let handler = Arc::new(Handler::from_process_env());
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
+    Runtime::new(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
         async move { handler.handle(event).await.map_err(|e| diagnostic(&e)) }
     }))
+    .layer(NotJsonLayer)
+    .layer(lambda_runtime::layers::TracingLayer::new())
+    .run()
     .await
+}
+
+/// Puts an object naming the problem in place of a payload that is not JSON, so that the handler
+/// answers it as an `InvalidEvent` like any bad event (the runtime would answer with an error type
+/// of its own, before the handler).
+#[derive(Clone, Copy)]
+struct NotJsonLayer;
+
+impl<S> Layer<S> for NotJsonLayer {
+    type Service = NotJson<S>;
+
+    fn layer(&self, inner: S) -> NotJson<S> {
+        NotJson(inner)
+    }
+}
+
+#[derive(Clone)]
+struct NotJson<S>(S);
+
+impl<S: Service<LambdaInvocation>> Service<LambdaInvocation> for NotJson<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut invocation: LambdaInvocation) -> S::Future {
+        invocation.body = json_or_marker(invocation.body);
+        self.0.call(invocation)
+    }
+}
+
+/// The payload itself when it is JSON, else `{NOT_JSON: "line L, column C"}`.
+fn json_or_marker(body: bytes::Bytes) -> bytes::Bytes {
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+        Ok(_) => body,
+        Err(e) => {
+            let at = format!("line {}, column {}", e.line(), e.column());
+            bytes::Bytes::from(serde_json::json!({ NOT_JSON: at }).to_string())
+        }
+    }
 }
 
 #[cfg(test)]
@@ -148,5 +196,19 @@ mod tests {
             FALLBACK_LIMIT
         );
         assert_eq!(time_left(now, now), FALLBACK_LIMIT);
+    }
+
+    #[test]
+    fn a_payload_that_is_not_json_becomes_an_invalid_event() {
+        let kept = bytes::Bytes::from_static(br#"{"dry_run": true}"#);
+        assert_eq!(json_or_marker(kept.clone()), kept);
+        let marker: Value =
+            serde_json::from_slice(&json_or_marker(bytes::Bytes::from_static(b"run it"))).unwrap();
+        let e = Request::from_event(&marker).unwrap_err();
+        assert_eq!(e.field, "payload");
+        assert!(
+            e.message.starts_with("is not JSON (line 1, column 1)"),
+            "{e}"
+        );
     }
 }

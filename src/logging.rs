@@ -2,7 +2,8 @@
 //! also name targets: `info,hyper=debug`), default INFO; JSON when `AWS_LAMBDA_LOG_FORMAT=JSON`.
 //! Built on tracing-subscriber's `Targets` filter rather than `EnvFilter` (whose regex engine would be
 //! a quarter of a megabyte of the binary), plus a cap on crates that log secrets at TRACE: `aws-sigv4`
-//! prints the canonical request, which holds the session token of the signing credentials.
+//! prints the canonical request, which holds the session token of the signing credentials, and
+//! `aws-smithy-runtime` the response it received, body included.
 
 use std::str::FromStr;
 use tracing::{Level, Metadata, Subscriber};
@@ -11,8 +12,10 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 
-/// Targets never logged at TRACE, whatever level is asked for.
-const NO_TRACE: &[&str] = &["aws_sigv4"];
+/// Targets never logged at TRACE, whatever level is asked for: `aws_sigv4` prints the canonical
+/// request (with the session token), `aws_smithy_runtime` the whole response (a secret's value, when
+/// the body is already in memory).
+const NO_TRACE: &[&str] = &["aws_sigv4", "aws_smithy_runtime"];
 
 fn capped(meta: &Metadata<'_>) -> bool {
     !(*meta.level() == Level::TRACE && NO_TRACE.iter().any(|t| meta.target().starts_with(t)))

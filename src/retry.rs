@@ -70,7 +70,7 @@ impl RetryPolicy {
         jitter: &dyn Jitter,
     ) -> Duration {
         if let Some(asked) = server_asked {
-            return asked + jitter.pick((asked / 10).min(Duration::from_secs(1)));
+            return asked.saturating_add(jitter.pick((asked / 10).min(Duration::from_secs(1))));
         }
         let exp = self
             .base_delay
@@ -112,7 +112,8 @@ impl RetryPolicy {
                 });
             }
             let wait = self.delay(attempt, after, jitter);
-            if clock.instant() + wait >= deadline {
+            let next = clock.instant().checked_add(wait);
+            if next.is_none_or(|next| next >= deadline) {
                 return Err(GaveUp {
                     error,
                     attempts: attempt,
@@ -170,6 +171,8 @@ mod tests {
         assert_eq!(p.delay(1, asked, &full), Duration::from_millis(3300));
         let one = Some(Duration::from_secs(1));
         assert_eq!(p.delay(9, one, &full), Duration::from_millis(1100));
+        let forever = Some(Duration::MAX);
+        assert_eq!(p.delay(1, forever, &full), Duration::MAX, "no overflow");
         let minute = Some(Duration::from_secs(60));
         assert_eq!(p.delay(1, minute, &full), Duration::from_secs(61));
         assert_eq!(

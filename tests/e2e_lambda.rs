@@ -297,3 +297,25 @@ async fn the_signer_role_mode_reports_when_its_credentials_expire() {
     );
     f.stop().await;
 }
+
+#[tokio::test]
+async fn a_payload_that_is_not_json_is_an_invalid_event() {
+    let w = World::new().await;
+    let f = Function::start(&w, &w.env(&two_targets(), &[]), &execution_role()).await;
+    let inv = f
+        .api
+        .invoke_raw("dry_run=true".into(), Duration::from_secs(10))
+        .await;
+    let message = error_of(&inv, "InvalidEvent");
+    assert!(
+        message.starts_with("invalid event: payload: is not JSON (line 1, column 1)"),
+        "{message}"
+    );
+    // The container goes on serving.
+    let inv = f
+        .invoke(json!({"dry_run": true}), Duration::from_secs(30))
+        .await;
+    assert_eq!(response(&inv).1.summary.planned, 2);
+    assert!(w.writes().is_empty());
+    f.stop().await;
+}

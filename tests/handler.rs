@@ -167,13 +167,14 @@ async fn finds_its_config_past_the_first_page_of_100() {
         .filter(|c| c.starts_with("GET"))
         .collect();
     let base = format!("GET /client/v4/accounts/{ACCOUNT}/hyperdrive/configs");
+    let every_page = [
+        format!("{base}?page=1&per_page=100"),
+        format!("{base}?page=2&per_page=100"),
+    ];
     assert_eq!(
         lists,
-        [
-            format!("{base}?page=1&per_page=100"),
-            format!("{base}?page=2&per_page=100")
-        ],
-        "one listing, every page"
+        [every_page.clone(), every_page].concat(),
+        "one listing of every page, and one more after the create (a run at the same time?)"
     );
     assert_eq!(w.emulator.configs(ACCOUNT).len(), 151);
 }
@@ -357,7 +358,9 @@ async fn a_create_dropped_before_it_happened_is_retried_once_the_list_shows_noth
             format!("GET {base}?page=1&per_page=100"),
             format!("POST {base}"),
             format!("GET {base}?page=1&per_page=100"),
-            format!("POST {base}")
+            format!("POST {base}"),
+            // After the creates, a check for a run at the same time.
+            format!("GET {base}?page=1&per_page=100"),
         ]
     );
 }
@@ -458,7 +461,7 @@ async fn a_payload_that_is_not_an_object_is_refused_before_any_call() {
 }
 
 #[tokio::test]
-async fn targets_in_several_accounts_are_listed_once_each() {
+async fn targets_in_several_accounts_are_listed_once_each_and_once_after_creates() {
     let w = World::new().await;
     let targets = [
         target("orders-db", HOST_A),
@@ -475,7 +478,10 @@ async fn targets_in_several_accounts_are_listed_once_each() {
         .into_iter()
         .filter(|c| c.starts_with("GET"))
         .count();
-    assert_eq!(lists, 2);
+    assert_eq!(
+        lists, 4,
+        "each account listed once, and once more after its creates"
+    );
 }
 
 #[tokio::test]

@@ -5,30 +5,7 @@ mod support;
 
 use hyperdrive_emulator::Fault;
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use support::*;
-use tracing_subscriber::fmt::MakeWriter;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
 
 fn forms(secret: &str) -> Vec<String> {
     let encoded: String = form_urlencoded::byte_serialize(secret.as_bytes()).collect();
@@ -45,9 +22,7 @@ fn decode(s: &str) -> String {
 #[test]
 fn no_secret_in_logs_reports_errors_or_debug() {
     let capture = Capture::default();
-    // The shipped subscriber, asked for TRACE everywhere (as AWS_LAMBDA_LOG_LEVEL=TRACE would).
-    let sub = hyperdrive_dsql_rotator::logging::subscriber(Some("TRACE"), true, capture.clone());
-    let _guard = tracing::subscriber::set_default(sub);
+    let _guard = capture.install();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -125,7 +100,7 @@ fn no_secret_in_logs_reports_errors_or_debug() {
         }
     });
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("target updated")
             && logs.contains("target failed")

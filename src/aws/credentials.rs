@@ -57,7 +57,8 @@ impl SigningCredentials {
 
     /// Until when a token signed at `signed_at` for `ttl` really works: `None` when unknowable.
     pub fn token_valid_until(&self, signed_at: SystemTime, ttl: Duration) -> Option<SystemTime> {
-        let by_ttl = signed_at + ttl;
+        // A TTL is at most 7 days; an overflow (never seen) is read as no lifetime at all.
+        let by_ttl = signed_at.checked_add(ttl).unwrap_or(signed_at);
         match self.lifetime {
             Lifetime::Until(at) => Some(at.min(by_ttl)),
             Lifetime::Unlimited => Some(by_ttl),
@@ -111,6 +112,17 @@ impl fmt::Display for CredentialsError {
 }
 
 impl std::error::Error for CredentialsError {}
+
+impl CredentialsError {
+    /// The failed AWS call, when one failed.
+    pub fn aws_error(&self) -> Option<&AwsError> {
+        match &self.cause {
+            CredentialsCause::Aws(aws) => Some(aws),
+            CredentialsCause::Secret(e) => e.aws_error(),
+            CredentialsCause::Chain(_) => None,
+        }
+    }
+}
 
 /// Where signing credentials come from; built once per container.
 #[derive(Debug, Clone)]

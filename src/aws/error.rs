@@ -55,10 +55,16 @@ impl AwsError {
         let failure = match error {
             SdkError::ServiceError(e) => {
                 let meta = e.err().meta();
-                AwsFailure::Service {
-                    code: meta.code().map(|c| printable(c, 100)),
-                    message: meta.message().map(|m| printable(m, MAX_MESSAGE)),
-                    request_id: meta.extra("aws_request_id").map(|r| printable(r, 100)),
+                let status = e.raw().status().as_u16();
+                match meta.code() {
+                    // A success whose body the SDK could not read, or an error without a code: not
+                    // what the API promises.
+                    None => AwsFailure::MalformedResponse { status },
+                    Some(code) => AwsFailure::Service {
+                        code: Some(printable(code, 100)),
+                        message: meta.message().map(|m| printable(m, MAX_MESSAGE)),
+                        request_id: meta.extra("aws_request_id").map(|r| printable(r, 100)),
+                    },
                 }
             }
             SdkError::ResponseError(e) => AwsFailure::MalformedResponse {

@@ -3,7 +3,7 @@
 //! user's keys. No error ever quotes a secret's value.
 
 use super::error::AwsError;
-use crate::redact::Secret;
+use crate::redact::{printable, Secret};
 use aws_credential_types::Credentials;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::SdkError;
@@ -58,6 +58,16 @@ impl fmt::Display for SecretError {
 }
 
 impl std::error::Error for SecretError {}
+
+impl SecretError {
+    /// The failed AWS call, when the secret could not be read.
+    pub fn aws_error(&self) -> Option<&AwsError> {
+        match &self.problem {
+            SecretProblem::Read(aws) => Some(aws),
+            SecretProblem::Content(_) => None,
+        }
+    }
+}
 
 fn err(id: &str, message: impl Into<String>) -> SecretError {
     SecretError {
@@ -116,6 +126,9 @@ impl SecretsManager {
     }
 }
 
+/// Longer than any Cloudflare API token (40 characters): the secret holds something else.
+const MAX_TOKEN_LEN: usize = 256;
+
 /// The Cloudflare API token: the whole value, or the string under `key` when the value is a JSON object.
 pub fn cloudflare_token(id: &str, value: &Secret, key: &str) -> Result<Secret, SecretError> {
     let raw = value.expose().trim();
@@ -144,14 +157,33 @@ pub fn cloudflare_token(id: &str, value: &Secret, key: &str) -> Result<Secret, S
                     id,
                     format!(
                         "is a JSON object without the key {key:?} (its keys: {}); set CLOUDFLARE_API_TOKEN_SECRET_KEY to the key that holds the token",
-                        keys.join(", ")
+                        printable(&keys.join(", "), 200)
                     ),
                 ));
             }
         }
+    } else if raw.starts_with('"') {
+        // A token stored as a JSON string ("abc..." with its quotes), as some tools write it.
+        serde_json::from_str::<String>(raw)
+            .map(|t| t.trim().to_owned())
+            .map_err(|_| {
+                err(
+                    id,
+                    "starts with a quote but is not a JSON string; store the bare token",
+                )
+            })?
     } else {
         raw.to_owned()
     };
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(err(
+            id,
+            format!(
+                "holds {} characters where a Cloudflare API token has about 40; store only the token (or set CLOUDFLARE_API_TOKEN_SECRET_KEY to the JSON key that holds it)",
+                token.len()
+            ),
+        ));
+    }
     if token.is_empty() {
         return Err(err(
             id,
@@ -209,6 +241,14 @@ mod tests {
             cloudflare_token("s", &json, "api_token").unwrap().expose(),
             CF
         );
+        let quoted = Secret::new(format!("\"{CF}\"\n"));
+        assert_eq!(
+            cloudflare_token("s", &quoted, "api_token")
+                .unwrap()
+                .expose(),
+            CF,
+            "a JSON string loses its quotes"
+        );
         let custom = Secret::new(format!(r#"{{"token": "{CF}"}}"#));
         assert_eq!(
             cloudflare_token("s", &custom, "token").unwrap().expose(),
@@ -224,6 +264,8 @@ mod tests {
             (format!(r#"{{"api_token": "{CF}""#), "does not parse"),
             ("   ".to_owned(), "empty"),
             (format!("{CF} {CF}"), "cannot be sent in a header"),
+            (CF.repeat(2000), "store only the token"),
+            (format!("\"{CF}"), "not a JSON string"),
         ];
         for (value, text) in cases {
             let e = cloudflare_token("cf/token", &Secret::new(value), "api_token").unwrap_err();

@@ -2,11 +2,12 @@
 //! deadline, and the rate-limit gate. Every answer's status and envelope are checked; retryable
 //! failures (429, 5xx, connection errors, timeouts) are retried within the deadline.
 
-use super::errors::{snippet, ApiError, CloudflareErrors};
+use super::envelope::{read_capped, Envelope, MAX_BODY};
+use super::errors::{snippet, status_hint, ApiError, CloudflareErrors};
 use crate::redact::{scrub, Secret};
 use crate::report::ErrorKind;
 use crate::retry::{Attempt, Retrier};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,6 +16,32 @@ use tokio::time::Instant;
 /// Backstop for one HTTP exchange; each attempt is bounded by the retry policy and the deadline.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// A longer `Retry-After` is read as this long (a day, past any invocation's deadline).
+const MAX_RETRY_AFTER_SECS: u64 = 86_400;
+
+/// A successful answer: its `result` (and `result_info`, for lists) as raw JSON text, for the
+/// operation to parse into what it expects.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    status: reqwest::StatusCode,
+    result: Option<Box<RawValue>>,
+    pub result_info: Option<Box<RawValue>>,
+}
+
+impl Answer {
+    /// The `result`, which every answer but a delete's must have.
+    pub fn result(&self) -> Result<&str, ApiError> {
+        self.result.as_deref().map(RawValue::get).ok_or_else(|| {
+            ApiError::new(
+                ErrorKind::MalformedResponse,
+                format!(
+                    "Cloudflare answered HTTP {} without a `result`",
+                    self.status
+                ),
+            )
+        })
+    }
+}
 
 /// Builds the HTTP client once per container: rustls, timeouts, no redirects (a redirect would
 /// carry the bearer token somewhere else).
@@ -83,13 +110,13 @@ impl Session {
             .map_err(ApiError::from_gave_up)
     }
 
-    /// One HTTP exchange: the parsed envelope on success, else whether to retry. `password` is the
-    /// secret the request carries, scrubbed from any message like the API token.
+    /// One HTTP exchange: the answer's `result` on success, else whether to retry. `password` is
+    /// the secret the request carries, scrubbed from any message like the API token.
     pub(crate) async fn call(
         &self,
         request: reqwest::RequestBuilder,
         password: Option<&Secret>,
-    ) -> Result<Value, Attempt<ApiError>> {
+    ) -> Result<Answer, Attempt<ApiError>> {
         self.wait_for_the_gate().await?;
         let remaining = self
             .deadline
@@ -112,15 +139,14 @@ impl Session {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+            .map(|secs| Duration::from_secs(secs.min(MAX_RETRY_AFTER_SECS)));
         let content_type = response
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
-        let text = response
-            .text()
+        let body = read_capped(response, MAX_BODY)
             .await
             .map_err(|e| self.transport_error(&e))?;
         let secrets: Vec<&str> = password
@@ -128,12 +154,13 @@ impl Session {
             .map(|p| p.expose())
             .chain([self.token.expose()])
             .collect();
-        let envelope = serde_json::from_str::<Value>(&text)
-            .ok()
-            .filter(Value::is_object);
+        let envelope = (!body.truncated)
+            .then(|| Envelope::parse(&body.bytes))
+            .flatten();
         let cloudflare = envelope
             .as_ref()
-            .map(|e| CloudflareErrors::from_envelope(e, &secrets));
+            .map(|e| CloudflareErrors::from_list(&e.errors, &secrets));
+        let excerpt = || snippet(&body, &content_type, &secrets);
 
         if let (429, Some(wait)) = (status.as_u16(), retry_after) {
             self.close_the_gate_for(wait);
@@ -144,8 +171,7 @@ impl Session {
             } else {
                 ErrorKind::CloudflareUnavailable
             };
-            let detail =
-                cloudflare.map_or_else(|| snippet(&text, &content_type, &secrets), |c| c.summary);
+            let detail = cloudflare.map_or_else(excerpt, |c| c.summary);
             return Err(Attempt::Retry {
                 error: ApiError::new(kind, format!("Cloudflare answered HTTP {status}: {detail}")),
                 after: retry_after,
@@ -157,11 +183,17 @@ impl Session {
             } else {
                 ErrorKind::CloudflareRejected
             };
+            let what = if body.truncated {
+                "an answer larger than any Hyperdrive answer (nothing of it was used)"
+            } else {
+                "a body that is not a JSON object"
+            };
             return Err(Attempt::Fail(ApiError::new(
                 kind,
                 format!(
-                    "Cloudflare answered HTTP {status} with a body that is not a JSON object: {}",
-                    snippet(&text, &content_type, &secrets)
+                    "Cloudflare answered HTTP {status} with {what}: {}{}",
+                    excerpt(),
+                    status_hint(status)
                 ),
             )));
         };
@@ -169,7 +201,7 @@ impl Session {
         if !status.is_success() {
             return Err(Attempt::Fail(errors.into_error(status)));
         }
-        if envelope.get("success") != Some(&Value::Bool(true)) {
+        if !envelope.succeeded() {
             let mut e = errors.into_error(status);
             e.kind = ErrorKind::MalformedResponse;
             e.message = format!(
@@ -178,13 +210,11 @@ impl Session {
             );
             return Err(Attempt::Fail(e));
         }
-        match envelope.get("result") {
-            None | Some(Value::Null) => Err(Attempt::Fail(ApiError::new(
-                ErrorKind::MalformedResponse,
-                format!("Cloudflare answered HTTP {status} without a `result`"),
-            ))),
-            Some(_) => Ok(envelope),
-        }
+        Ok(Answer {
+            status,
+            result: envelope.result,
+            result_info: envelope.result_info,
+        })
     }
 
     /// Waits while a `Retry-After` holds every call; fails at once when it lasts past the deadline.
@@ -204,7 +234,13 @@ impl Session {
 
     fn close_the_gate_for(&self, wait: Duration) {
         let mut paused = self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
-        let until = self.retrier.clock.instant() + wait;
+        // Past the deadline anyway when it would overflow.
+        let until = self
+            .retrier
+            .clock
+            .instant()
+            .checked_add(wait)
+            .unwrap_or(self.deadline);
         *paused = Some(paused.map_or(until, |p| p.max(until)));
     }
 

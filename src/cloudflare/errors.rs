@@ -2,13 +2,15 @@
 //! (every `code: message` pair kept, scrubbed of anything sent), the report's error kind chosen from
 //! the status and the codes, and a hint per code that says what an operator should check.
 
-use crate::redact::scrub;
+use super::envelope::{Body, ErrorList, MAX_BODY};
+use crate::redact::{printable, scrub};
 use crate::report::ErrorKind;
 use crate::retry::{GaveUp, Reason};
-use serde_json::Value;
 use std::fmt;
 
 const MAX_SNIPPET: usize = 160;
+/// Longest Cloudflare error message kept, in characters.
+const MAX_MESSAGE: usize = 300;
 
 /// A failed Cloudflare API call, with Cloudflare's codes kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct ApiError {
     pub kind: ErrorKind,
     pub message: String,
     pub codes: Vec<i64>,
+    /// The HTTP status of Cloudflare's refusal, when it answered one.
+    pub status: Option<u16>,
 }
 
 impl fmt::Display for ApiError {
@@ -32,7 +36,13 @@ impl ApiError {
             kind,
             message: message.into(),
             codes: Vec::new(),
+            status: None,
         }
+    }
+
+    /// Cloudflare refused a create because a config of that name exists (409, code 2017).
+    pub fn is_name_conflict(&self) -> bool {
+        self.status == Some(409) || self.codes.contains(&2017)
     }
 
     pub(crate) fn from_gave_up(g: GaveUp<ApiError>) -> ApiError {
@@ -63,28 +73,27 @@ pub(crate) struct CloudflareErrors {
 }
 
 impl CloudflareErrors {
-    pub fn from_envelope(envelope: &Value, secrets: &[&str]) -> Self {
-        let errors = envelope
-            .get("errors")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
+    /// The codes, and one line of `code: message` pairs: scrubbed of anything sent, escaped,
+    /// bounded.
+    pub fn from_list(list: &ErrorList, secrets: &[&str]) -> Self {
         let mut codes = Vec::new();
         let mut parts = Vec::new();
-        for e in &errors {
-            let code = e.get("code").and_then(Value::as_i64);
-            let message = e.get("message").and_then(Value::as_str).unwrap_or("");
-            codes.extend(code);
-            parts.push(match code {
-                Some(c) => format!("{c}: {}", scrub(message, secrets)),
-                None => scrub(message, secrets),
+        for e in &list.kept {
+            codes.extend(e.code);
+            let message = printable(&scrub(&e.message, secrets), MAX_MESSAGE);
+            parts.push(match e.code {
+                Some(c) => format!("{c}: {message}"),
+                None => message,
             });
         }
-        let summary = if parts.is_empty() {
+        let mut summary = if parts.is_empty() {
             "no error details".to_owned()
         } else {
             parts.join("; ")
         };
+        if list.more > 0 {
+            summary.push_str(&format!(" (and {} more errors)", list.more));
+        }
         CloudflareErrors { codes, summary }
     }
 
@@ -107,6 +116,7 @@ impl CloudflareErrors {
             kind,
             message: format!("Cloudflare answered HTTP {status}: {}{hint}", self.summary),
             codes: self.codes,
+            status: Some(status.as_u16()),
         }
     }
 }
@@ -129,28 +139,43 @@ fn hint(code: i64) -> Option<&'static str> {
     })
 }
 
-/// A short, printable, secret-free excerpt of a body that is not JSON (an HTML error page...).
-pub(crate) fn snippet(text: &str, content_type: &str, secrets: &[&str]) -> String {
-    let clean: String = scrub(text, secrets)
+/// A short, printable, secret-free excerpt of a body that is not a usable envelope (an HTML
+/// error page...).
+pub(crate) fn snippet(body: &Body, content_type: &str, secrets: &[&str]) -> String {
+    let text = String::from_utf8_lossy(&body.bytes[..body.bytes.len().min(4 * MAX_SNIPPET)]);
+    let clean: String = scrub(&text, secrets)
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     let clean = clean.split_whitespace().collect::<Vec<_>>().join(" ");
     let cut: String = clean.chars().take(MAX_SNIPPET).collect();
-    let more = if clean.chars().count() > MAX_SNIPPET {
+    let more = if clean.chars().count() > MAX_SNIPPET || body.bytes.len() > 4 * MAX_SNIPPET {
         "..."
     } else {
         ""
     };
     let ct = if content_type.is_empty() {
-        "no content type"
+        "no content type".to_owned()
     } else {
-        content_type
+        printable(content_type, 80)
+    };
+    let size = if body.truncated {
+        format!("more than {MAX_BODY} bytes")
+    } else {
+        format!("{} bytes", body.bytes.len())
     };
     if cut.is_empty() {
         format!("empty body ({ct})")
     } else {
-        format!("{cut}{more} ({ct}, {} bytes)", text.len())
+        format!("{cut}{more} ({ct}, {size})")
+    }
+}
+
+/// What to check for statuses that say the request itself was too large.
+pub(crate) fn status_hint(status: reqwest::StatusCode) -> &'static str {
+    match status.as_u16() {
+        413 | 431 => " -> the request was too large for Cloudflare: check that the secret holds only the API token",
+        _ => "",
     }
 }
 
@@ -159,11 +184,24 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn errors_of(envelope: serde_json::Value) -> ErrorList {
+        serde_json::from_value::<super::super::envelope::Envelope>(envelope)
+            .unwrap()
+            .errors
+    }
+
+    fn body(text: &str) -> Body {
+        Body {
+            bytes: text.as_bytes().to_vec(),
+            truncated: false,
+        }
+    }
+
     #[test]
     fn codes_become_operator_hints() {
         let env = json!({"success": false, "errors": [{"code": 2013, "message": "password authentication failed"}]});
-        let e =
-            CloudflareErrors::from_envelope(&env, &[]).into_error(reqwest::StatusCode::BAD_REQUEST);
+        let e = CloudflareErrors::from_list(&errors_of(env), &[])
+            .into_error(reqwest::StatusCode::BAD_REQUEST);
         assert_eq!(e.kind, ErrorKind::OriginRefused);
         assert_eq!(e.codes, [2013]);
         assert!(
@@ -175,7 +213,7 @@ mod tests {
             "dsql:DbConnect/dsql:DbConnectAdmin permission on that cluster and the region"
         ));
 
-        let auth = CloudflareErrors::from_envelope(&json!({"errors": []}), &[])
+        let auth = CloudflareErrors::from_list(&errors_of(json!({"errors": []})), &[])
             .into_error(reqwest::StatusCode::FORBIDDEN);
         assert_eq!(auth.kind, ErrorKind::CloudflareAuth);
         assert!(auth.message.contains("Hyperdrive Write"));
@@ -184,14 +222,14 @@ mod tests {
     #[test]
     fn echoed_secrets_are_scrubbed_from_messages() {
         let env = json!({"errors": [{"code": 2013, "message": "bad password h.dsql/?Action=DbConnect&X-Amz-Signature=abc123def"}]});
-        let e = CloudflareErrors::from_envelope(
-            &env,
+        let e = CloudflareErrors::from_list(
+            &errors_of(env),
             &["h.dsql/?Action=DbConnect&X-Amz-Signature=abc123def"],
         )
         .into_error(reqwest::StatusCode::BAD_REQUEST);
         assert!(!e.message.contains("X-Amz-Signature"), "{}", e.message);
         let s = snippet(
-            "<html>\n<b>token cf-secret-token-1</b></html>",
+            &body("<html>\n<b>token cf-secret-token-1</b></html>"),
             "text/html",
             &["cf-secret-token-1"],
         );
@@ -199,5 +237,27 @@ mod tests {
             s,
             "<html> <b>token <redacted></b></html> (text/html, 44 bytes)"
         );
+    }
+
+    #[test]
+    fn messages_are_one_bounded_line() {
+        let long = "x".repeat(10_000);
+        let env = json!({"errors": [
+            {"code": 1000, "message": "line one\n\u{1b}[31mforged line"},
+            {"code": 1001, "message": long},
+        ]});
+        let e = CloudflareErrors::from_list(&errors_of(env), &[])
+            .into_error(reqwest::StatusCode::BAD_REQUEST);
+        assert!(
+            !e.message.contains('\n') && !e.message.contains('\u{1b}'),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("line one\\nforged") || e.message.contains("line one\\n\\u{1b}"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.len() < 1000, "{}", e.message.len());
     }
 }

@@ -6,6 +6,7 @@
 
 mod client;
 mod configs;
+mod envelope;
 mod errors;
 
 pub use client::{http_client, Session};

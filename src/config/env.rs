@@ -397,6 +397,17 @@ mod tests {
                 "is not a URL",
             ),
             (
+                base(&[
+                    ("HYPERDRIVE_TARGETS", t),
+                    (
+                        "CLOUDFLARE_API_BASE_URL",
+                        "https://me:hunter2secret@api.cloudflare.com/client/v4",
+                    ),
+                ]),
+                "CLOUDFLARE_API_BASE_URL",
+                "user name or password before the host",
+            ),
+            (
                 base(&[("HYPERDRIVE_TARGETS", t), ("MAX_CONCURRENCY", "0")]),
                 "MAX_CONCURRENCY",
                 "from 1 to 64",
@@ -420,6 +431,7 @@ mod tests {
             let p = one_problem(&pairs);
             assert_eq!(p.field, field, "{p}");
             assert!(p.message.contains(text), "{p} should contain {text:?}");
+            assert!(!p.message.contains("hunter2secret"), "{p} shows a password");
         }
     }
 

@@ -136,6 +136,21 @@ fn target(
                 at("name"),
                 format!("{n:?} has control characters or surrounding spaces; remove them"),
             ));
+        } else if !n.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+            // Names that look alike but differ (Unicode forms, zero-width characters) would make
+            // two targets of what a person reads as one.
+            problems.push(problem(
+                at("name"),
+                format!("{:?} has characters other than printable ASCII (letters, digits, punctuation, spaces inside); use a name such as orders-db", n.escape_default().to_string()),
+            ));
+        }
+    }
+    for (key, value) in [("user", &user), ("database", &database)] {
+        if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            problems.push(problem(
+                at(key),
+                format!("{value:?} has spaces or control characters; PostgreSQL role and database names for DSQL have none, remove them"),
+            ));
         }
     }
 
@@ -326,6 +341,21 @@ mod tests {
                 r#"[{"name":" a","host":"HOST"}]"#,
                 "HYPERDRIVE_TARGETS[0].name",
                 "surrounding spaces",
+            ),
+            (
+                r#"[{"name":"orders\u200b-db","host":"HOST"}]"#,
+                "HYPERDRIVE_TARGETS[0].name",
+                "other than printable ASCII",
+            ),
+            (
+                r#"[{"name":"a","host":"HOST","user":" admin"}]"#,
+                "HYPERDRIVE_TARGETS[0].user",
+                "has spaces or control characters",
+            ),
+            (
+                r#"[{"name":"a","host":"HOST","database":"postgres\n"}]"#,
+                "HYPERDRIVE_TARGETS[0].database",
+                "has spaces or control characters",
             ),
             (
                 r#"[{"name":"a","host":"HOST","hots":1}]"#,

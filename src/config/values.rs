@@ -36,6 +36,15 @@ pub(crate) fn api_base_url(value: &str) -> Result<String, String> {
         }
         _ => return Err(format!("{value:?} is not an https URL; use e.g. {DEFAULT_API_BASE_URL}")),
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(format!(
+            "{:?} (shown without it) has a user name or password before the host; remove it: the API token comes from its secret",
+            shown.as_str()
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("{value:?} has a query or fragment; remove it"));
     }

@@ -34,11 +34,13 @@ pub enum ErrorKind {
     CloudflareToken,
     /// A DSQL token could not be signed.
     Signing,
+    /// The function failed unexpectedly on this target (a bug); the others went on.
+    Internal,
 }
 
 impl ErrorKind {
     /// Every kind, in the README's order.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::OriginRefused,
         ErrorKind::CloudflareAuth,
         ErrorKind::CloudflareRejected,
@@ -52,6 +54,7 @@ impl ErrorKind {
         ErrorKind::SigningCredentials,
         ErrorKind::CloudflareToken,
         ErrorKind::Signing,
+        ErrorKind::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -69,6 +72,7 @@ impl ErrorKind {
             ErrorKind::SigningCredentials => "signing_credentials",
             ErrorKind::CloudflareToken => "cloudflare_token",
             ErrorKind::Signing => "signing",
+            ErrorKind::Internal => "internal",
         }
     }
 }

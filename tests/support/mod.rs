@@ -4,6 +4,8 @@
 //! context wired to both. Reports are checked as typed values.
 #![allow(dead_code, clippy::disallowed_methods)] // tests measure real elapsed time
 
+pub mod aws;
+pub mod hostile;
 pub mod servers;
 
 use aws_config::retry::RetryConfig;
@@ -116,7 +118,22 @@ impl World {
     }
 
     pub async fn with_credentials(credentials: Credentials) -> World {
+        World::with_latency(credentials, Duration::ZERO).await
+    }
+
+    /// A world whose emulator adds `latency` to every API call.
+    pub async fn with_latency(credentials: Credentials, latency: Duration) -> World {
+        World::with_options(credentials, |o| o.latency = latency).await
+    }
+
+    /// A world whose emulator options `configure` sets.
+    pub async fn with_options(
+        credentials: Credentials,
+        configure: impl FnOnce(&mut Options),
+    ) -> World {
         let moto = moto_url();
+        let mut options = Options::new(CF_TOKEN);
+        configure(&mut options);
         let emulator = Emulator::start(Options {
             credentials: Some(SigningCredentials {
                 access_key_id: credentials.access_key_id().to_owned(),
@@ -124,7 +141,7 @@ impl World {
                 session_token: credentials.session_token().map(str::to_owned),
                 expires_at: credentials.expiry(),
             }),
-            ..Options::new(CF_TOKEN)
+            ..options
         })
         .await
         .expect("emulator starts");
@@ -286,6 +303,40 @@ pub fn child(bin: &str, w: &World, env: &HashMap<String, String>) -> tokio::proc
     let mut cmd = tokio::process::Command::new(bin);
     cmd.env_clear().envs(child_aws_env(w)).envs(env);
     cmd
+}
+
+/// Every log line, captured with the shipped subscriber asked for TRACE everywhere (as
+/// `AWS_LAMBDA_LOG_LEVEL=TRACE` would).
+#[derive(Clone, Default)]
+pub struct Capture(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// Captures this thread's logs until the guard is dropped.
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let sub = hyperdrive_dsql_rotator::logging::subscriber(Some("TRACE"), true, self.clone());
+        tracing::subscriber::set_default(sub)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
 }
 
 /// One rotate run of `context` with `limit` left: its report, whether targets failed or not.

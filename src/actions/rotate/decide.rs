@@ -70,6 +70,7 @@ mod tests {
             .map(|(id, name)| ConfigSummary {
                 id: (*id).into(),
                 name: (*name).into(),
+                created_on: None,
             })
             .collect()
     }

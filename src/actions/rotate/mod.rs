@@ -3,20 +3,26 @@
 //! token and update or create its config. A target's failure never stops the others; the report
 //! says what happened to each.
 
+mod converge;
 mod decide;
 
+pub use converge::survivor;
 pub use decide::{decide, Decision, Write};
 
 use crate::aws::credentials::{Lifetime, SigningCredentials};
+use crate::aws::{AwsError, AwsFailure};
 use crate::cloudflare::{ApiError, ConfigSummary, HyperdriveConfigs};
 use crate::config::Target;
 use crate::context::Context;
 use crate::dsql::token::{self, TokenRequest};
+use crate::redact::Secret;
 use crate::report::{rfc3339, ErrorKind, Outcome, Report, Summary, TargetError, TargetResult};
 use crate::time::Clock;
 use futures_util::stream::{self, StreamExt};
+use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -35,8 +41,12 @@ pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Ins
             ctx.cloudflare_token()
         ),
     );
-    let credentials = credentials.and_then(|c| c.map_err(|e| e.to_string()));
-    let cf_token = cf_token.and_then(|t| t.map_err(|e| e.to_string()));
+    let credentials = credentials
+        .map_err(|m| (ErrorKind::SigningCredentials, m))
+        .and_then(|c| c.map_err(|e| aws_failure(ErrorKind::SigningCredentials, e.aws_error(), &e)));
+    let cf_token = cf_token
+        .map_err(|m| (ErrorKind::CloudflareToken, m))
+        .and_then(|t| t.map_err(|e| aws_failure(ErrorKind::CloudflareToken, e.aws_error(), &e)));
 
     let fail_all = |kind, message: &str| -> Vec<TargetResult> {
         targets
@@ -63,12 +73,9 @@ pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Ins
             .await;
             (results, creds.expires_at().map(rfc3339))
         }
-        (Err(c), Err(t)) => (
-            fail_all(ErrorKind::SigningCredentials, &format!("{c}; also {t}")),
-            None,
-        ),
-        (Err(c), Ok(_)) => (fail_all(ErrorKind::SigningCredentials, &c), None),
-        (Ok(_), Err(t)) => (fail_all(ErrorKind::CloudflareToken, &t), None),
+        (Err((kind, c)), Err((_, t))) => (fail_all(kind, &format!("{c}; also {t}")), None),
+        (Err((kind, c)), Ok(_)) => (fail_all(kind, &c), None),
+        (Ok(_), Err((kind, t))) => (fail_all(kind, &t), None),
     };
     Report {
         dry_run,
@@ -105,17 +112,26 @@ pub async fn rotate_all<C: HyperdriveConfigs>(
         .collect()
         .await;
 
-    // Unordered, so that one slow target does not hold the others' places.
+    // Unordered, so that one slow target does not hold the others' places. A panic (a bug) on one
+    // target fails that target only: the others' results still reach the report.
     let mut results: Vec<(usize, TargetResult)> = stream::iter(targets.iter().enumerate())
         .map(|(i, t)| {
             let listing = &listings[t.account_id.as_str()];
-            async move { (i, rotate_one(api, t, listing, signing, dry_run).await) }
+            async move {
+                let result = AssertUnwindSafe(rotate_one(api, t, listing, signing, dry_run))
+                    .catch_unwind()
+                    .await
+                    .unwrap_or_else(|_| failed(t, ErrorKind::Internal, PANICKED, vec![]));
+                (i, result)
+            }
         })
         .buffer_unordered(max_concurrency)
         .collect()
         .await;
     results.sort_unstable_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    let mut results: Vec<TargetResult> = results.into_iter().map(|(_, r)| r).collect();
+    converge::after_creates(api, targets, &mut results, signing, max_concurrency).await;
+    results
 }
 
 async fn rotate_one<C: HyperdriveConfigs>(
@@ -143,6 +159,54 @@ async fn rotate_one<C: HyperdriveConfigs>(
         }
     };
 
+    let signed = match sign(target, signing) {
+        Ok(s) => s,
+        Err(failure) => return *failure,
+    };
+    let password = &signed.password;
+    let outcome = match write {
+        Write::WouldUpdate { id } => Ok((Outcome::WouldUpdate, Some(id))),
+        Write::WouldCreate => Ok((Outcome::WouldCreate, None)),
+        Write::Update { id } => api
+            .update(target, &id, password)
+            .await
+            .map(|id| (Outcome::Updated, Some(id))),
+        Write::Create => match api.create(target, password).await {
+            Ok(id) => Ok((Outcome::Created, Some(id))),
+            Err(e) if e.is_name_conflict() => converge::adopt(api, target, password)
+                .await
+                .map(|id| (Outcome::Updated, Some(id))),
+            Err(e) => Err(e),
+        },
+    };
+    match outcome {
+        Ok((outcome, config_id)) => signed.result(target, outcome, config_id),
+        Err(e) => failed(target, e.kind, &e.message, e.codes),
+    }
+}
+
+/// A token signed for a target, and until when it really works.
+struct Signed {
+    password: Secret,
+    valid_until: Option<std::time::SystemTime>,
+    lifetime: Option<Duration>,
+}
+
+impl Signed {
+    /// The result of a target that now holds this token.
+    fn result(&self, target: &Target, outcome: Outcome, config_id: Option<String>) -> TargetResult {
+        TargetResult {
+            outcome,
+            config_id,
+            token_expires_at: self.valid_until.map(rfc3339),
+            token_lifetime: self.lifetime,
+            ..base_result(target)
+        }
+    }
+}
+
+/// Signs a fresh token for `target`; the failed result when it cannot be signed or would be dead.
+fn sign(target: &Target, signing: &Signing<'_>) -> Result<Signed, Box<TargetResult>> {
     let signed_at = signing.clock.now();
     let request = TokenRequest {
         host: &target.host,
@@ -150,45 +214,41 @@ async fn rotate_one<C: HyperdriveConfigs>(
         admin: target.is_admin(),
         expires_in: signing.ttl,
     };
-    let password = match token::generate(&signing.credentials.credentials, request, signed_at) {
-        Ok(p) => p,
-        Err(e) => return failed(target, ErrorKind::Signing, &e.to_string(), vec![]),
-    };
+    let password = token::generate(&signing.credentials.credentials, request, signed_at)
+        .map_err(|e| Box::new(failed(target, ErrorKind::Signing, &e.to_string(), vec![])))?;
     let valid_until = signing
         .credentials
         .token_valid_until(signed_at, signing.ttl);
     let lifetime = valid_until.and_then(|v| v.duration_since(signed_at).ok());
     if valid_until.is_some() && lifetime.is_none_or(|l| l.is_zero()) {
-        return failed(
+        return Err(Box::new(failed(
             target,
             ErrorKind::SigningCredentials,
             "the signing credentials have already expired",
             vec![],
-        );
+        )));
     }
+    Ok(Signed {
+        password,
+        valid_until,
+        lifetime,
+    })
+}
 
-    let outcome = match write {
-        Write::WouldUpdate { id } => Ok((Outcome::WouldUpdate, Some(id))),
-        Write::WouldCreate => Ok((Outcome::WouldCreate, None)),
-        Write::Update { id } => api
-            .update(target, &id, &password)
-            .await
-            .map(|id| (Outcome::Updated, Some(id))),
-        Write::Create => api
-            .create(target, &password)
-            .await
-            .map(|id| (Outcome::Created, Some(id))),
+const PANICKED: &str = "the function failed unexpectedly while working on this target (a bug: the log has the panic message); the other targets were not affected";
+
+/// The kind and message of a failure to get something from AWS: a malformed answer is reported as
+/// such, anything else by what could not be had (`default`).
+fn aws_failure(
+    default: ErrorKind,
+    aws: Option<&AwsError>,
+    error: &dyn std::fmt::Display,
+) -> (ErrorKind, String) {
+    let kind = match aws.map(|a| &a.failure) {
+        Some(AwsFailure::MalformedResponse { .. }) => ErrorKind::MalformedResponse,
+        _ => default,
     };
-    match outcome {
-        Ok((outcome, config_id)) => TargetResult {
-            outcome,
-            config_id,
-            token_expires_at: valid_until.map(rfc3339),
-            token_lifetime: lifetime,
-            ..base_result(target)
-        },
-        Err(e) => failed(target, e.kind, &e.message, e.codes),
-    }
+    (kind, error.to_string())
 }
 
 /// Bounds an AWS call by the run's deadline.

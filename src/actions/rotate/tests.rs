@@ -12,24 +12,34 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const HOST_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaa.dsql.us-east-1.on.aws";
 const HOST_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb.dsql.us-west-2.on.aws";
 
-/// Configs in memory; every call recorded as `LIST account`, `CREATE name`, `UPDATE id`.
+/// Configs in memory; every call recorded as `LIST account`, `CREATE name`, `UPDATE id`,
+/// `DELETE id`.
 #[derive(Default)]
 struct Configs {
-    listed: Vec<ConfigSummary>,
+    listed: RefCell<Vec<ConfigSummary>>,
     calls: RefCell<Vec<String>>,
     refuse_update_of: Option<&'static str>,
+    panic_on_update_of: Option<&'static str>,
+    /// A config another run creates, of the same name, at the moment this one creates its own.
+    concurrent_create: RefCell<Option<ConfigSummary>>,
+}
+
+fn config(id: &str, name: &str, created_on: Option<&str>) -> ConfigSummary {
+    ConfigSummary {
+        id: id.into(),
+        name: name.into(),
+        created_on: created_on.map(Into::into),
+    }
 }
 
 impl Configs {
     fn with(pairs: &[(&str, &str)]) -> Self {
+        let listed = pairs
+            .iter()
+            .map(|(id, name)| config(id, name, None))
+            .collect();
         Configs {
-            listed: pairs
-                .iter()
-                .map(|(id, name)| ConfigSummary {
-                    id: (*id).into(),
-                    name: (*name).into(),
-                })
-                .collect(),
+            listed: RefCell::new(listed),
             ..Configs::default()
         }
     }
@@ -37,12 +47,16 @@ impl Configs {
     fn calls(&self) -> Vec<String> {
         self.calls.borrow().clone()
     }
+
+    fn ids(&self) -> Vec<String> {
+        self.listed.borrow().iter().map(|c| c.id.clone()).collect()
+    }
 }
 
 impl HyperdriveConfigs for Configs {
     async fn list(&self, account_id: &str) -> Result<Vec<ConfigSummary>, ApiError> {
         self.calls.borrow_mut().push(format!("LIST {account_id}"));
-        Ok(self.listed.clone())
+        Ok(self.listed.borrow().clone())
     }
 
     async fn create(&self, target: &Target, password: &Secret) -> Result<String, ApiError> {
@@ -50,7 +64,11 @@ impl HyperdriveConfigs for Configs {
         self.calls
             .borrow_mut()
             .push(format!("CREATE {}", target.name));
-        Ok(format!("new-{}", target.name))
+        let id = format!("new-{}", target.name);
+        let mut listed = self.listed.borrow_mut();
+        listed.extend(self.concurrent_create.borrow_mut().take());
+        listed.push(config(&id, &target.name, Some("2026-12-01T00:00:01Z")));
+        Ok(id)
     }
 
     async fn update(
@@ -61,12 +79,19 @@ impl HyperdriveConfigs for Configs {
     ) -> Result<String, ApiError> {
         assert!(password.expose().starts_with(&target.host));
         self.calls.borrow_mut().push(format!("UPDATE {id}"));
+        assert_ne!(self.panic_on_update_of, Some(id), "a bug");
         if self.refuse_update_of == Some(id) {
             let mut e = ApiError::new(ErrorKind::OriginRefused, "2013: refused");
             e.codes = vec![2013];
             return Err(e);
         }
         Ok(id.to_owned())
+    }
+
+    async fn delete(&self, _account_id: &str, id: &str) -> Result<(), ApiError> {
+        self.calls.borrow_mut().push(format!("DELETE {id}"));
+        self.listed.borrow_mut().retain(|c| c.id != id);
+        Ok(())
     }
 }
 
@@ -115,8 +140,10 @@ async fn updates_the_config_of_the_name_and_creates_the_missing_one() {
         [
             "LIST 0123456789abcdef0123456789abcdef",
             "UPDATE id-orders",
-            "CREATE users-db"
-        ]
+            "CREATE users-db",
+            "LIST 0123456789abcdef0123456789abcdef",
+        ],
+        "a create is followed by a list that checks for a concurrent run"
     );
     assert_eq!(
         results
@@ -162,7 +189,8 @@ async fn a_duplicate_or_a_refusal_fails_only_its_target() {
         [
             "LIST 0123456789abcdef0123456789abcdef",
             "UPDATE id-u",
-            "CREATE third"
+            "CREATE third",
+            "LIST 0123456789abcdef0123456789abcdef",
         ],
         "nothing written for the duplicate"
     );
@@ -233,4 +261,49 @@ async fn unknown_lifetimes_are_not_claimed_and_expired_credentials_write_nothing
         ErrorKind::SigningCredentials
     );
     assert_eq!(api.calls(), ["LIST 0123456789abcdef0123456789abcdef"]);
+}
+
+#[tokio::test]
+async fn a_run_whose_create_raced_another_keeps_the_first_config_and_deletes_its_own() {
+    // Another run created orders-db a moment before this one: this run deletes its own config
+    // and puts its token in the other one.
+    let api = Configs::default();
+    *api.concurrent_create.borrow_mut() =
+        Some(config("first", "orders-db", Some("2026-12-01T00:00:00.5Z")));
+    let results = rotate(&api, &two()[..1], &keys(), false).await;
+    assert_eq!(
+        api.calls(),
+        [
+            "LIST 0123456789abcdef0123456789abcdef",
+            "CREATE orders-db",
+            "LIST 0123456789abcdef0123456789abcdef",
+            "DELETE new-orders-db",
+            "UPDATE first",
+        ]
+    );
+    assert_eq!(api.ids(), ["first"], "one config of the name is left");
+    assert_eq!(results[0].outcome, Outcome::Updated);
+    assert_eq!(results[0].config_id.as_deref(), Some("first"));
+    assert!(results[0].error.is_none());
+
+    // The other way round: this run's config was first, so it stays and nothing is deleted here.
+    let api = Configs::default();
+    *api.concurrent_create.borrow_mut() =
+        Some(config("second", "orders-db", Some("2026-12-01T00:00:02Z")));
+    let results = rotate(&api, &two()[..1], &keys(), false).await;
+    assert!(!api.calls().iter().any(|c| c.starts_with("DELETE")));
+    assert_eq!(results[0].outcome, Outcome::Created);
+    assert_eq!(results[0].config_id.as_deref(), Some("new-orders-db"));
+}
+
+#[tokio::test]
+async fn a_panic_on_one_target_fails_that_target_only() {
+    let mut api = Configs::with(&[("id-orders", "orders-db"), ("id-users", "users-db")]);
+    api.panic_on_update_of = Some("id-orders");
+    let results = rotate(&api, &two(), &keys(), false).await;
+    assert_eq!(
+        results[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Internal)
+    );
+    assert_eq!(results[1].outcome, Outcome::Updated);
 }

@@ -44,6 +44,9 @@ pub struct Options {
     pub credentials: Option<SigningCredentials>,
     /// Off by default; real Cloudflare allows 25 on paid plans (10 free).
     pub max_configs_per_account: Option<usize>,
+    /// Accept a create or a rename to a name another config of the account has (Cloudflare does not
+    /// document whether it refuses one; by default the emulator answers 409 with code 2017).
+    pub allow_duplicate_names: bool,
     pub faults: Vec<Fault>,
 }
 
@@ -85,6 +88,7 @@ impl Emulator {
             faults: FaultList::new(options.faults),
             credentials: options.credentials,
             max_configs_per_account: options.max_configs_per_account,
+            allow_duplicate_names: options.allow_duplicate_names,
             ..Inner::default()
         };
         let shared = Arc::new(Shared {

@@ -24,6 +24,7 @@ Options:
   --credentials FILE              signing credentials to check tokens against (JSON, see README.md)
   --latency-ms N                  latency added to every API call
   --max-configs-per-account N     refuse creating more than N configs per account
+  --allow-duplicate-names         accept a create with a name already in the account (default: 409)
   -h, --help                      print this help
 
 One of --token-file / --token-env is required (the token is never taken on the command line).
@@ -40,6 +41,7 @@ struct Args {
     credentials: Option<PathBuf>,
     latency_ms: u64,
     max_configs: Option<usize>,
+    allow_duplicate_names: bool,
     help: bool,
 }
 
@@ -79,6 +81,7 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
                     .parse()
                     .map_err(|_| format!("--latency-ms {v:?} is not a whole number"))?;
             }
+            "--allow-duplicate-names" => args.allow_duplicate_names = true,
             "--max-configs-per-account" => {
                 let v = value()?;
                 args.max_configs = Some(v.parse().map_err(|_| {
@@ -134,6 +137,7 @@ async fn run(args: Args) -> Result<(), String> {
     let mut options = Options::new(read_token(&args)?);
     options.latency = Duration::from_millis(args.latency_ms);
     options.max_configs_per_account = args.max_configs;
+    options.allow_duplicate_names = args.allow_duplicate_names;
     if let Some(path) = &args.faults {
         options.faults = serde_json::from_value::<Vec<Fault>>(read_json("--faults", path)?)
             .map_err(|e| format!("--faults {}: {e}", path.display()))?;

@@ -186,6 +186,8 @@ pub struct Inner {
     pub next_request_seq: u64,
     pub now_override: Option<SystemTime>,
     pub max_configs_per_account: Option<usize>,
+    /// See `Options::allow_duplicate_names`.
+    pub allow_duplicate_names: bool,
     pub id_seq: u64,
 }
 
@@ -347,10 +349,11 @@ impl Inner {
         name: &str,
         except_id: Option<&str>,
     ) -> Result<(), ApiError> {
-        let taken = self.accounts.get(account_id).is_some_and(|cs| {
-            cs.iter()
-                .any(|c| c.name == name && Some(c.id.as_str()) != except_id)
-        });
+        let taken = !self.allow_duplicate_names
+            && self.accounts.get(account_id).is_some_and(|cs| {
+                cs.iter()
+                    .any(|c| c.name == name && Some(c.id.as_str()) != except_id)
+            });
         if taken {
             return Err(ApiError::new(
                 409,

@@ -149,6 +149,12 @@ impl RuntimeApi {
     /// Queues `event` with a deadline of now + `timeout` and waits for the function's response or error, or
     /// `timeout` + [`GRACE`].
     pub async fn invoke(&self, event: Value, timeout: Duration) -> Invocation {
+        self.invoke_raw(Bytes::from(event.to_string()), timeout)
+            .await
+    }
+
+    /// [`RuntimeApi::invoke`] with a payload sent as it is, JSON or not.
+    pub async fn invoke_raw(&self, event: Bytes, timeout: Duration) -> Invocation {
         let n = self.shared.seq.fetch_add(1, Ordering::Relaxed) + 1;
         let now_ms = epoch_ms();
         let request_id = format!(
@@ -172,7 +178,7 @@ impl RuntimeApi {
             now_ms.saturating_add(u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX));
         let queued = Queued {
             request_id: request_id.clone(),
-            event: Bytes::from(event.to_string()),
+            event,
             deadline_ms,
             trace_id,
         };

@@ -2,67 +2,41 @@
 /**
  * Example app: one stack holding one `HyperdriveDsqlRotator`, every input taken from CDK context
  * (`-c targets='[...]'`, or cdk.json) or else from an `HDR_`-prefixed environment variable (`HDR_TARGETS`).
+ * Existing resources are given by ARN and imported (secrets by complete ARN, keys, topic, permissions boundary).
  * The cdk-nag AwsSolutions checks run on every synth: an unsuppressed finding fails it.
+ * The signer role for clusters in another AWS account is a separate app: bin/cross-account-signer.ts.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import {
-  DEFAULT_CODE_DIR,
-  HyperdriveDsqlRotator,
-  HyperdriveDsqlRotatorProps,
-  HyperdriveTarget,
-  SigningMode,
-} from '../lib';
+import { DEFAULT_CODE_DIR, HyperdriveDsqlRotator, HyperdriveDsqlRotatorProps, HyperdriveTarget, SigningMode } from '../lib';
+import { bool, input, json, num, text } from './inputs';
 
 const app = new App();
-
-/** Context key `fooBar`, else environment variable `HDR_FOO_BAR`; undefined when neither is set or it is empty. */
-function input(key: string): unknown {
-  const fromContext = app.node.tryGetContext(key);
-  if (fromContext !== undefined && fromContext !== '') return fromContext;
-  const envName = `HDR_${key.replace(/([A-Z])/g, '_$1').toUpperCase()}`;
-  const fromEnv = process.env[envName];
-  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
-}
-
-function text(key: string): string | undefined {
-  const value = input(key);
-  return value === undefined ? undefined : String(value);
-}
-
-function num(key: string): number | undefined {
-  const value = input(key);
-  if (value === undefined) return undefined;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new Error(`${key} must be a number; got "${value}".`);
-  return parsed;
-}
-
-function bool(key: string): boolean | undefined {
-  const value = input(key);
-  if (value === undefined || typeof value === 'boolean') return value;
-  if (value === 'true' || value === 'false') return value === 'true';
-  throw new Error(`${key} must be true or false; got "${value}".`);
-}
+const stack = new Stack(app, text(app, 'stackName') ?? 'HyperdriveDsqlRotator', {
+  description: 'hyperdrive-dsql-rotator: keeps Cloudflare Hyperdrive configs supplied with Aurora DSQL auth tokens',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
 
 function targets(): HyperdriveTarget[] {
-  const value = input('targets');
-  if (value === undefined) {
+  if (input(app, 'targets') === undefined) {
     throw new Error(
       'No targets: pass -c targets=\'[{"name":"my-config","host":"<cluster-id>.dsql.<region>.on.aws"}]\' ' +
         'or set HDR_TARGETS to that JSON.',
     );
   }
-  const parsed = typeof value === 'string' ? JSON.parse(value) : value;
-  if (!Array.isArray(parsed)) throw new Error('targets must be a JSON array of { name, host, ... } objects.');
-  return parsed as HyperdriveTarget[];
+  // Not cast field by field: the construct validates the whole value (unknown fields and wrong types included).
+  return json(app, 'targets') as HyperdriveTarget[];
 }
 
 function code(): lambda.Code {
-  const dir = text('codePath') ?? DEFAULT_CODE_DIR;
+  const dir = text(app, 'codePath') ?? DEFAULT_CODE_DIR;
   if (!fs.existsSync(path.join(dir, 'bootstrap'))) {
     throw new Error(
       `No bootstrap binary in ${dir}: run \`cargo lambda build --release\` at the repository root first ` +
@@ -72,32 +46,57 @@ function code(): lambda.Code {
   return lambda.Code.fromAsset(dir);
 }
 
+function secret(key: string): secretsmanager.ISecret | undefined {
+  const arn = text(app, key);
+  return arn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(stack, key, arn);
+}
+
+function kmsKey(key: string): kms.IKey | undefined {
+  const arn = text(app, key);
+  return arn === undefined ? undefined : kms.Key.fromKeyArn(stack, key, arn);
+}
+
+function removalPolicy(key: string): RemovalPolicy | undefined {
+  const value = text(app, key);
+  if (value === undefined) return undefined;
+  if (value !== 'retain' && value !== 'destroy') throw new Error(`${key} must be retain or destroy; got "${value}".`);
+  return value === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+}
+
+const timeoutSeconds = num(app, 'timeoutSeconds');
+const boundary = text(app, 'permissionsBoundaryArn');
+const topicArn = text(app, 'alarmTopicArn');
 const props: HyperdriveDsqlRotatorProps = {
   targets: targets(),
-  cloudflareAccountId: text('cloudflareAccountId'),
-  cloudflareApiTokenSecretArn: text('cloudflareApiTokenSecretArn'),
-  cloudflareApiTokenSecretKey: text('cloudflareApiTokenSecretKey'),
-  kmsKeyArn: text('kmsKeyArn'),
-  signingMode: text('signingMode') as SigningMode | undefined,
-  tokenTtlSeconds: num('tokenTtlSeconds'),
-  signerSessionSeconds: num('signerSessionSeconds'),
-  longTermKeysSecretArn: text('longTermKeysSecretArn'),
-  scheduleIntervalMinutes: num('scheduleIntervalMinutes'),
-  restrictToClusterRegions: bool('restrictToClusterRegions'),
-  maxConcurrency: num('maxConcurrency'),
-  dryRun: bool('dryRun'),
-  functionName: text('functionName'),
-  architecture: text('architecture') as 'x86_64' | 'arm64' | undefined,
+  crossAccountSignerRoles: json(app, 'crossAccountSignerRoles') as Record<string, string> | undefined,
+  cloudflareAccountId: text(app, 'cloudflareAccountId'),
+  cloudflareApiTokenSecret: secret('cloudflareApiTokenSecretArn'),
+  cloudflareApiTokenSecretEncryptionKey: kmsKey('cloudflareApiTokenSecretKmsKeyArn'),
+  cloudflareApiTokenSecretKey: text(app, 'cloudflareApiTokenSecretKey'),
+  signingMode: text(app, 'signingMode') as SigningMode | undefined,
+  tokenTtlSeconds: num(app, 'tokenTtlSeconds'),
+  signerSessionSeconds: num(app, 'signerSessionSeconds'),
+  longTermKeysSecret: secret('longTermKeysSecretArn'),
+  longTermKeysSecretEncryptionKey: kmsKey('longTermKeysSecretKmsKeyArn'),
+  scheduleIntervalMinutes: num(app, 'scheduleIntervalMinutes'),
+  restrictToClusterRegions: bool(app, 'restrictToClusterRegions'),
+  maxConcurrency: num(app, 'maxConcurrency'),
+  dryRun: bool(app, 'dryRun'),
+  functionName: text(app, 'functionName'),
+  architecture: text(app, 'architecture') as 'x86_64' | 'arm64' | undefined,
   code: code(),
-  logRetentionDays: num('logRetentionDays'),
-  alarmTopicArn: text('alarmTopicArn'),
-  createAlarmTopic: bool('createAlarmTopic'),
-  alarmEmail: text('alarmEmail'),
+  memorySize: num(app, 'memorySize'),
+  timeout: timeoutSeconds === undefined ? undefined : Duration.seconds(timeoutSeconds),
+  reservedConcurrentExecutions: num(app, 'reservedConcurrentExecutions'),
+  permissionsBoundary:
+    boundary === undefined ? undefined : iam.ManagedPolicy.fromManagedPolicyArn(stack, 'PermissionsBoundary', boundary),
+  rolePath: text(app, 'rolePath'),
+  logRetentionDays: num(app, 'logRetentionDays'),
+  logGroupRemovalPolicy: removalPolicy('logGroupRemovalPolicy'),
+  alarmTopic: topicArn === undefined ? undefined : sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn),
+  createAlarmTopic: bool(app, 'createAlarmTopic'),
+  alarmEmail: text(app, 'alarmEmail'),
 };
 
-const stack = new Stack(app, text('stackName') ?? 'HyperdriveDsqlRotator', {
-  description: 'hyperdrive-dsql-rotator: keeps Cloudflare Hyperdrive configs supplied with Aurora DSQL auth tokens',
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-});
 new HyperdriveDsqlRotator(stack, 'Rotator', props);
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));

@@ -1,7 +1,8 @@
 /**
  * `HyperdriveDsqlRotator`: the scheduled Lambda that signs Aurora DSQL auth tokens and writes each one as the
  * password of a Cloudflare Hyperdrive config, with its signer role, least-privilege execution role, failure
- * destination and alarms. Schedule and lifetime rules live in `rotation-plan.ts`.
+ * destination and alarms. Target rules live in `targets.ts`, schedule and lifetime rules in `rotation-plan.ts`;
+ * the signer role of clusters in other AWS accounts is `CrossAccountDsqlSigner` (`cross-account-signer.ts`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -22,8 +23,8 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as lambdaDestinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -31,71 +32,65 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
+  DEFAULT_TIMEOUT_SECONDS,
   LOG_RETENTION_DAYS,
   SIGNER_SESSION_MAX_SECONDS,
   SchedulePlan,
   SigningMode,
   TOKEN_TTL_MAX_SECONDS,
-  clusterArnRegion,
   dsqlActionFor,
-  isDsqlClusterArn,
-  parseDsqlHost,
   planSchedule,
 } from './rotation-plan';
-
-/** Caching settings of a Hyperdrive config, passed to the function as they are. */
-export interface HyperdriveCaching {
-  readonly disabled?: boolean;
-  readonly maxAge?: number;
-  readonly staleWhileRevalidate?: number;
-}
-
-/** One Hyperdrive config kept supplied with tokens for one DSQL cluster. */
-export interface HyperdriveTarget {
-  /** Name of the Hyperdrive config. */
-  readonly name: string;
-  /** DSQL endpoint, `<cluster-id>.dsql.<region>.on.aws`. */
-  readonly host: string;
-  /** Region to sign for; defaults (in the function) to the region in the host. */
-  readonly region?: string;
-  /** Database role; `admin` (the default) needs `dsql:DbConnectAdmin`, any other `dsql:DbConnect`. */
-  readonly user?: string;
-  readonly database?: string;
-  readonly port?: number;
-  /** Cloudflare account of this config when it is not `cloudflareAccountId`. */
-  readonly accountId?: string;
-  readonly caching?: HyperdriveCaching;
-  readonly originConnectionLimit?: number;
-  /**
-   * The cluster's ARN, for IAM only (not passed to the function). Default: derived from the host as
-   * `arn:<partition>:dsql:<region>:<this account>:cluster/<cluster-id>`; set it for a cluster in another account.
-   */
-  readonly clusterArn?: string;
-}
+import {
+  HyperdriveTarget,
+  IAM_ROLE_ARN,
+  clusterArnParts,
+  dsqlHostParts,
+  functionTarget,
+  targetProblems,
+} from './targets';
 
 export interface HyperdriveDsqlRotatorProps {
-  /** The Hyperdrive configs to keep supplied with tokens (at least one). */
+  /** The Hyperdrive configs to keep supplied with tokens (at least one). Validated at synth like the function does. */
   readonly targets: HyperdriveTarget[];
-  /** Default Cloudflare account id. Required unless every target sets `accountId`. */
+  /**
+   * Signer roles of clusters in other AWS accounts: AWS account id => ARN of the role made there by
+   * `CrossAccountDsqlSigner` (or the Terraform module `cross-account-signer`), trusting this function's execution
+   * role. Every target whose `clusterArn` is in another account is signed by assuming its account's role (the
+   * function's `signer_role_arn`), and the execution role may assume exactly the roles in use. A cluster in another
+   * account without a role here is refused at synth. Default: none.
+   */
+  readonly crossAccountSignerRoles?: Record<string, string>;
+  /** Default Cloudflare account id (32 hex characters). Required unless every target sets `accountId`. */
   readonly cloudflareAccountId?: string;
   /**
-   * Full ARN of an existing secret holding the Cloudflare API token (bare, or JSON `{"api_token": "..."}`).
-   * Default: the stack creates an empty secret; put the token in it after deployment.
+   * Existing secret holding the Cloudflare API token (bare, or JSON `{"api_token": "..."}`), imported with its
+   * complete ARN (`Secret.fromSecretCompleteArn` / `fromSecretAttributes`). Default: the stack creates an empty
+   * secret; put the token in it after deployment.
    */
-  readonly cloudflareApiTokenSecretArn?: string;
+  readonly cloudflareApiTokenSecret?: secretsmanager.ISecret;
+  /**
+   * Customer-managed KMS key of the token secret (a key, not an alias): the function may decrypt with it only through
+   * Secrets Manager and only for that secret. A created secret is encrypted with it. Default: the given secret's
+   * `encryptionKey`, else none (the AWS managed key).
+   */
+  readonly cloudflareApiTokenSecretEncryptionKey?: kms.IKey;
   /** JSON key of the token inside the secret. Default: unset (the function reads `api_token`). */
   readonly cloudflareApiTokenSecretKey?: string;
-  /** Customer-managed KMS key of the secret(s): the function may decrypt with it through Secrets Manager only. */
-  readonly kmsKeyArn?: string;
   /** Default `signer-role`. */
   readonly signingMode?: SigningMode;
   /** X-Amz-Expires of each token. Default 604800 (7 days, the DSQL maximum). */
   readonly tokenTtlSeconds?: number;
   /** Session length of the signer role, 900..3600. Default 3600. */
   readonly signerSessionSeconds?: number;
-  /** Full ARN of the secret with the IAM user's keys; required in (and only in) `long-term-keys` mode. */
-  readonly longTermKeysSecretArn?: string;
-  /** Minutes between runs. Default 15, or 1440 in `long-term-keys` mode, shortened to half the token lifetime. */
+  /** The secret with the IAM user's keys (complete ARN); required in (and only in) `long-term-keys` mode. */
+  readonly longTermKeysSecret?: secretsmanager.ISecret;
+  /** KMS key of the keys secret. Default: the secret's `encryptionKey`, else none. */
+  readonly longTermKeysSecretEncryptionKey?: kms.IKey;
+  /**
+   * Minutes between runs. Default 15, or 1440 in `long-term-keys` mode, shortened to half the guaranteed token
+   * lifetime; never shorter than the timeout plus one minute.
+   */
   readonly scheduleIntervalMinutes?: number;
   /** Deny DSQL connect actions in any region but the targets' regions. Default true. */
   readonly restrictToClusterRegions?: boolean;
@@ -109,37 +104,82 @@ export interface HyperdriveDsqlRotatorProps {
   readonly architecture?: 'x86_64' | 'arm64';
   /** Default: the `cargo lambda build --release` output, `<repo>/target/lambda/hyperdrive-dsql-rotator`. */
   readonly code?: lambda.Code;
+  /** MB, 128..10240. Default 128. */
+  readonly memorySize?: number;
+  /** 1 s..15 min. Default 300 s. The schedule must be at least this plus one minute. */
+  readonly timeout?: Duration;
+  /**
+   * Reserved concurrency. Default: none. Lambda keeps 100 units of an account's quota unreserved, so reserving even
+   * 1 fails in accounts still on a low quota; without it two runs can overlap (a manual run during a scheduled one),
+   * which the function tolerates (each writes a valid token; see infra/README.md). 1 serialises runs.
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /** Permissions boundary of every role the construct creates. Default: none. */
+  readonly permissionsBoundary?: iam.IManagedPolicy;
+  /** IAM path of every role (and the managed policy) the construct creates, e.g. `/hyperdrive/`. Default `/`. */
+  readonly rolePath?: string;
   /** Default 30. */
   readonly logRetentionDays?: number;
-  /** Existing SNS topic for alarm notifications. Exclusive with `createAlarmTopic` and `alarmEmail`. */
-  readonly alarmTopicArn?: string;
+  /** What happens to the log group when it leaves the stack. Default `RemovalPolicy.RETAIN` (CDK's convention). */
+  readonly logGroupRemovalPolicy?: RemovalPolicy;
+  /** Existing SNS topic for alarm notifications (its policy must let CloudWatch publish). Exclusive with the next two. */
+  readonly alarmTopic?: sns.ITopic;
   /** Create an SNS topic for alarm notifications. Default false (true when `alarmEmail` is set). */
   readonly createAlarmTopic?: boolean;
   /** Email address subscribed to the created alarm topic. */
   readonly alarmEmail?: string;
 }
 
+/** One `AWS IAM GRANT` statement to run, as `admin`, on a target's cluster. */
+export interface DatabaseGrant {
+  readonly target: string;
+  readonly host: string;
+  readonly user: string;
+  /** ARN of the role whose session signs this target's tokens. */
+  readonly signerArn: string;
+  /** `AWS IAM GRANT <user> TO '<signer ARN>';` */
+  readonly statement: string;
+}
+
+/** Inputs of the `CrossAccountDsqlSigner` to deploy in one other AWS account. */
+export interface CrossAccountSignerInputs {
+  readonly account: string;
+  readonly signerRoleArn: string;
+  readonly dbConnectAdminClusterArns: string[];
+  readonly dbConnectClusterArns: string[];
+}
+
 /** Where `cargo lambda build --release` puts the bootstrap binary, relative to this file. */
 export const DEFAULT_CODE_DIR = path.resolve(__dirname, '..', '..', '..', 'target', 'lambda', 'hyperdrive-dsql-rotator');
 
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
+const IAM_PATH = /^\/(?:[\x21-\x7e]+\/)?$/;
+/** Placeholder for the IAM user of long-term-keys mode, made outside the stack. */
+export const LONG_TERM_KEYS_USER = '<ARN of the IAM user whose keys are in the long-term-keys secret>';
+/** The function's EMF namespace (README: Logs and metrics). */
+export const METRIC_NAMESPACE = 'HyperdriveDsqlRotator';
 
 export class HyperdriveDsqlRotator extends Construct {
   public readonly function: lambda.Function;
   public readonly executionRole: iam.Role;
-  /** Only in `signer-role` mode. */
+  /** Signer role of the clusters in this account (`signer-role` mode, when there are such clusters). */
   public readonly signerRole?: iam.Role;
   /** Only in `long-term-keys` mode: attach it to the IAM user whose keys are in the secret. */
   public readonly longTermKeysUserPolicy?: iam.ManagedPolicy;
-  public readonly apiTokenSecretArn: string;
+  public readonly apiTokenSecret: secretsmanager.ISecret;
   public readonly failureQueue: sqs.Queue;
   public readonly logGroup: logs.LogGroup;
   public readonly rule: events.Rule;
   public readonly errorsAlarm: cloudwatch.Alarm;
   public readonly missedRunsAlarm: cloudwatch.Alarm;
   public readonly failedEventsAlarm: cloudwatch.Alarm;
+  public readonly deliveryFailuresAlarm: cloudwatch.Alarm;
   public readonly alarmTopic?: sns.ITopic;
   public readonly schedule: SchedulePlan;
+  /** The `AWS IAM GRANT` statements for targets whose user is not `admin`. */
+  public readonly databaseGrants: DatabaseGrant[];
+  /** Per other AWS account with clusters: what its `CrossAccountDsqlSigner` needs. */
+  public readonly crossAccountSigners: CrossAccountSignerInputs[];
 
   constructor(scope: Construct, id: string, props: HyperdriveDsqlRotatorProps) {
     super(scope, id);
@@ -147,15 +187,44 @@ export class HyperdriveDsqlRotator extends Construct {
     const signingMode = props.signingMode ?? 'signer-role';
     const tokenTtlSeconds = props.tokenTtlSeconds ?? TOKEN_TTL_MAX_SECONDS;
     const signerSessionSeconds = props.signerSessionSeconds ?? SIGNER_SESSION_MAX_SECONDS;
+    const timeoutSeconds = props.timeout?.toSeconds() ?? DEFAULT_TIMEOUT_SECONDS;
+
+    const problems = [
+      ...targetProblems(props.targets, { defaultAccountId: props.cloudflareAccountId }),
+      ...propProblems(props, signingMode),
+    ];
+    if (problems.length === 0) problems.push(...crossAccountProblems(props, stack.account));
+    if (problems.length > 0) {
+      throw new Error(
+        `HyperdriveDsqlRotator: ${problems.length === 1 ? 'one problem' : `${problems.length} problems`} ` +
+          `(the function would refuse this configuration, or it could not work):\n  - ${problems.join('\n  - ')}`,
+      );
+    }
+    const roles = props.crossAccountSignerRoles ?? {};
+    const clusters = resolveClusters(props.targets, stack.account, roles);
+    const local = clusters.filter((c) => c.signerRoleArn === undefined);
+    const remote = clusters.filter((c) => c.signerRoleArn !== undefined);
+    for (const unused of Object.keys(roles).filter((a) => !remote.some((c) => c.account === a))) {
+      Annotations.of(this).addWarningV2(
+        'hyperdrive-dsql-rotator:unused-cross-account-signer-role',
+        `crossAccountSignerRoles["${unused}"] is not used by any target (no clusterArn in that account); it is not granted.`,
+      );
+    }
+
+    // The local signer role exists only when some cluster is in this account; the function passes
+    // SIGNER_SESSION_SECONDS only with SIGNER_ROLE_ARN, and assumes cross-account roles for the same length (its
+    // default, 3600 s, when there is no local signer role).
+    const localSignerRole = signingMode === 'signer-role' && local.length > 0;
     this.schedule = planSchedule({
       signingMode,
       tokenTtlSeconds,
       signerSessionSeconds,
       scheduleIntervalMinutes: props.scheduleIntervalMinutes,
+      timeoutSeconds,
+      hasLocalTargets: local.length > 0,
+      crossAccountSessionSeconds:
+        remote.length === 0 ? undefined : localSignerRole ? signerSessionSeconds : SIGNER_SESSION_MAX_SECONDS,
     });
-    validateProps(props, signingMode);
-    const clusters = resolveClusters(props.targets);
-
     if (this.schedule.guaranteedLifetimeSeconds === undefined) {
       Annotations.of(this).addWarningV2(
         'hyperdrive-dsql-rotator:execution-role-lifetime-unknown',
@@ -164,11 +233,13 @@ export class HyperdriveDsqlRotator extends Construct {
           `${this.schedule.intervalMinutes}-minute schedule allows for. Prefer "signer-role" (known one-hour lifetime).`,
       );
     }
+    const roleDefaults = { permissionsBoundary: props.permissionsBoundary, path: props.rolePath };
 
     // Secrets.
     let createdSecret: secretsmanager.CfnSecret | undefined;
-    if (props.cloudflareApiTokenSecretArn !== undefined) {
-      this.apiTokenSecretArn = props.cloudflareApiTokenSecretArn;
+    const tokenKey = props.cloudflareApiTokenSecretEncryptionKey ?? props.cloudflareApiTokenSecret?.encryptionKey;
+    if (props.cloudflareApiTokenSecret !== undefined) {
+      this.apiTokenSecret = props.cloudflareApiTokenSecret;
     } else {
       // An L1 secret with neither SecretString nor GenerateSecretString is created empty: the token never
       // passes through the template. The L2 Secret would generate a random value instead.
@@ -176,31 +247,38 @@ export class HyperdriveDsqlRotator extends Construct {
         description:
           'Cloudflare API token (Hyperdrive write) for hyperdrive-dsql-rotator; created empty: ' +
           'aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <token>',
-        kmsKeyId: props.kmsKeyArn,
+        kmsKeyId: tokenKey?.keyArn,
       });
-      this.apiTokenSecretArn = createdSecret.ref;
       Validations.of(createdSecret).acknowledge({
         id: 'AwsSolutions-SMG4',
         reason:
           'The value is a Cloudflare API token: Secrets Manager cannot rotate it (no rotation Lambda can mint ' +
           'Cloudflare tokens); its owner rolls it in the Cloudflare dashboard and puts the new value here.',
       });
+      this.apiTokenSecret = secretsmanager.Secret.fromSecretAttributes(this, 'CloudflareApiTokenSecret', {
+        secretCompleteArn: createdSecret.ref,
+        encryptionKey: tokenKey,
+      });
     }
-    const secretArns = [this.apiTokenSecretArn];
+    const secrets: { arn: string; key?: kms.IKey }[] = [{ arn: this.apiTokenSecret.secretFullArn!, key: tokenKey }];
     if (signingMode === 'long-term-keys') {
-      secretArns.push(props.longTermKeysSecretArn!);
+      secrets.push({
+        arn: props.longTermKeysSecret!.secretFullArn!,
+        key: props.longTermKeysSecretEncryptionKey ?? props.longTermKeysSecret!.encryptionKey,
+      });
     }
 
-    // Logs.
+    // Logs: kept when the stack goes (CDK's convention for data), unless told otherwise.
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: (props.logRetentionDays ?? 30) as logs.RetentionDays,
-      removalPolicy: RemovalPolicy.DESTROY,
+      removalPolicy: props.logGroupRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
 
     // Execution role: logs to its own log group, reads exactly the secrets it needs.
     this.executionRole = new iam.Role(this, 'ExecutionRole', {
+      ...roleDefaults,
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'hyperdrive-dsql-rotator function: logs, its secrets, and (signer-role mode) the signer role',
+      description: 'hyperdrive-dsql-rotator function: logs, its secrets, and its signer roles',
     });
     this.executionRole.addToPolicy(
       new iam.PolicyStatement({
@@ -213,24 +291,47 @@ export class HyperdriveDsqlRotator extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadSecrets',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: secretArns,
+        resources: secrets.map((s) => s.arn),
       }),
     );
-    if (props.kmsKeyArn !== undefined) {
+    // kms:Decrypt on each key, only through Secrets Manager and only for the secrets that key encrypts.
+    const keys = new Map<string, { key: kms.IKey; secretArns: string[] }>();
+    for (const s of secrets) {
+      if (!s.key) continue;
+      const id = stack.resolve(s.key.keyArn) as unknown;
+      const entry = keys.get(JSON.stringify(id)) ?? { key: s.key, secretArns: [] };
+      entry.secretArns.push(s.arn);
+      keys.set(JSON.stringify(id), entry);
+    }
+    [...keys.values()].forEach(({ key, secretArns }, i) => {
       this.executionRole.addToPolicy(
         new iam.PolicyStatement({
-          sid: 'DecryptSecretsThroughSecretsManager',
+          sid: `DecryptSecretsThroughSecretsManager${i === 0 ? '' : i + 1}`,
           actions: ['kms:Decrypt'],
-          resources: [props.kmsKeyArn],
-          conditions: { StringEquals: { 'kms:ViaService': viaSecretsManager(secretArns) } },
+          resources: [key.keyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': viaSecretsManager(secretArns),
+              'kms:EncryptionContext:SecretARN': secretArns,
+            },
+          },
         }),
       );
-    }
+    });
 
-    const dsqlStatements = connectStatements(clusters, props.restrictToClusterRegions ?? true);
+    const dsqlStatements = connectStatements(local, props.restrictToClusterRegions ?? true);
+    const functionTargets = props.targets.map((t, i) => functionTarget(t, clusters[i].signerRoleArn));
+    // Lambda caps a function's whole environment at 4 KB; HYPERDRIVE_TARGETS is most of it.
+    const targetsBytes = Buffer.byteLength(JSON.stringify(functionTargets), 'utf8');
+    if (targetsBytes > 3500) {
+      throw new Error(
+        `HYPERDRIVE_TARGETS would be about ${targetsBytes} bytes, and Lambda caps a function's whole environment at ` +
+          '4 KB: split the targets over two rotators (two constructs, or two stacks).',
+      );
+    }
     const environment: Record<string, string> = {
-      CLOUDFLARE_API_TOKEN_SECRET_ID: this.apiTokenSecretArn,
-      HYPERDRIVE_TARGETS: stack.toJsonString(props.targets.map(targetJson)),
+      CLOUDFLARE_API_TOKEN_SECRET_ID: this.apiTokenSecret.secretFullArn!,
+      HYPERDRIVE_TARGETS: stack.toJsonString(functionTargets),
       TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
     };
     if (props.cloudflareAccountId !== undefined) environment.CLOUDFLARE_ACCOUNT_ID = props.cloudflareAccountId;
@@ -240,28 +341,22 @@ export class HyperdriveDsqlRotator extends Construct {
     if (props.maxConcurrency !== undefined) environment.MAX_CONCURRENCY = String(props.maxConcurrency);
     if (props.dryRun) environment.DRY_RUN = 'true';
 
-    let assumeSignerPolicy: iam.Policy | undefined;
+    // Roles the execution role may assume: the local signer role and the cross-account roles in use.
+    const assumable: string[] = unique(remote.map((c) => c.signerRoleArn!));
     switch (signingMode) {
       case 'signer-role': {
+        if (!localSignerRole) break;
         // Trusted by the execution role only. The permission to assume it is a separate policy resource attached
         // to the execution role: inline on the role, the two roles would reference each other (a cycle).
         const signerRole = new iam.Role(this, 'SignerRole', {
+          ...roleDefaults,
           assumedBy: new iam.ArnPrincipal(this.executionRole.roleArn),
           maxSessionDuration: Duration.seconds(SIGNER_SESSION_MAX_SECONDS),
           description: 'Signs Aurora DSQL auth tokens for hyperdrive-dsql-rotator; assumed by its function only',
           inlinePolicies: { DsqlConnect: new iam.PolicyDocument({ statements: dsqlStatements }) },
         });
         this.signerRole = signerRole;
-        assumeSignerPolicy = new iam.Policy(this, 'AssumeSignerRole', {
-          roles: [this.executionRole],
-          statements: [
-            new iam.PolicyStatement({
-              sid: 'AssumeSignerRole',
-              actions: ['sts:AssumeRole'],
-              resources: [signerRole.roleArn],
-            }),
-          ],
-        });
+        assumable.unshift(signerRole.roleArn);
         environment.SIGNER_ROLE_ARN = signerRole.roleArn;
         environment.SIGNER_SESSION_SECONDS = String(signerSessionSeconds);
         break;
@@ -269,15 +364,25 @@ export class HyperdriveDsqlRotator extends Construct {
       case 'long-term-keys':
         // The IAM user and its keys are made outside the stack (keys in a template or state would leak);
         // this policy is what that user needs.
-        this.longTermKeysUserPolicy = new iam.ManagedPolicy(this, 'LongTermKeysUserPolicy', {
-          description: 'Attach to the IAM user whose keys hyperdrive-dsql-rotator signs DSQL tokens with',
-          statements: dsqlStatements,
-        });
-        environment.SIGNER_CREDENTIALS_SECRET_ID = props.longTermKeysSecretArn!;
+        if (local.length > 0) {
+          this.longTermKeysUserPolicy = new iam.ManagedPolicy(this, 'LongTermKeysUserPolicy', {
+            description: 'Attach to the IAM user whose keys hyperdrive-dsql-rotator signs DSQL tokens with',
+            path: props.rolePath,
+            statements: dsqlStatements,
+          });
+        }
+        environment.SIGNER_CREDENTIALS_SECRET_ID = props.longTermKeysSecret!.secretFullArn!;
         break;
       case 'execution-role':
         for (const statement of dsqlStatements) this.executionRole.addToPolicy(statement);
         break;
+    }
+    let assumePolicy: iam.Policy | undefined;
+    if (assumable.length > 0) {
+      assumePolicy = new iam.Policy(this, 'AssumeSignerRole', {
+        roles: [this.executionRole],
+        statements: [new iam.PolicyStatement({ sid: 'AssumeSignerRoles', actions: ['sts:AssumeRole'], resources: assumable })],
+      });
     }
 
     // Failure destination for asynchronous (scheduled) invocations whose retries are exhausted or too old.
@@ -300,20 +405,19 @@ export class HyperdriveDsqlRotator extends Construct {
       architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
       handler: 'bootstrap',
       code: props.code ?? defaultCode(),
-      memorySize: 128,
-      timeout: Duration.seconds(300),
+      memorySize: props.memorySize ?? 128,
+      timeout: Duration.seconds(timeoutSeconds),
       role: this.executionRole,
       environment,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: this.logGroup,
-      // Two runs never race on the same configs.
-      reservedConcurrentExecutions: 1,
-      onFailure: new lambdaDestinations.SqsDestination(this.failureQueue),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      onFailure: new SendOnlySqsDestination(this.failureQueue),
       retryAttempts: 2,
       // A retry older than one interval is superseded by the next scheduled run.
       maxEventAge: Duration.seconds(this.schedule.maxEventAgeSeconds),
     });
-    if (assumeSignerPolicy) this.function.node.addDependency(assumeSignerPolicy);
+    if (assumePolicy) this.function.node.addDependency(assumePolicy);
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Runs hyperdrive-dsql-rotator every ${this.schedule.intervalMinutes} minutes`,
@@ -322,28 +426,6 @@ export class HyperdriveDsqlRotator extends Construct {
     });
 
     // Alarms.
-    if (props.alarmTopicArn !== undefined) {
-      this.alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn);
-    } else if (props.createAlarmTopic || props.alarmEmail !== undefined) {
-      // Not KMS-encrypted: notifications carry alarm names and states only, and CloudWatch cannot publish to a topic
-      // under the AWS managed aws/sns key. Publishing requires TLS.
-      const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });
-      // The topic policy replaces SNS's default one: admit this account's CloudWatch alarms explicitly.
-      topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'AllowAlarmsOfThisAccount',
-          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-          actions: ['sns:Publish'],
-          resources: [topic.topicArn],
-          conditions: {
-            StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
-            ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*` },
-          },
-        }),
-      );
-      if (props.alarmEmail !== undefined) topic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
-      this.alarmTopic = topic;
-    }
     const periodMinutes = this.schedule.intervalMinutes;
     this.errorsAlarm = new cloudwatch.Alarm(this, 'ErrorsAlarm', {
       alarmDescription: 'hyperdrive-dsql-rotator failed: see its log group and the failure queue',
@@ -353,39 +435,107 @@ export class HyperdriveDsqlRotator extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Lambda publishes Invocations only when there are some, and CloudWatch cannot tell "not run yet" from
+    // "stopped running". Missing data is therefore left missing: a fresh stack sits in INSUFFICIENT_DATA (not ALARM)
+    // until its first run, then OK; runs that stop for two periods bring it back to INSUFFICIENT_DATA, which notifies
+    // (insufficient-data action) because it is a change of state.
     this.missedRunsAlarm = new cloudwatch.Alarm(this, 'MissedRunsAlarm', {
-      alarmDescription: `hyperdrive-dsql-rotator has not run for two schedule periods (${2 * periodMinutes} minutes)`,
+      alarmDescription:
+        `hyperdrive-dsql-rotator has not run for two schedule periods (${2 * periodMinutes} minutes) once it had run: ` +
+        'INSUFFICIENT_DATA after OK means missed runs (rule disabled or deleted, permission broken)',
       metric: this.function.metricInvocations({ period: Duration.minutes(periodMinutes), statistic: cloudwatch.Stats.SUM }),
       threshold: 1,
       evaluationPeriods: 2,
       datapointsToAlarm: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
     });
+    // Messages *sent* to the queue, not messages *in* it: one alarm per failed event, back to OK five minutes later,
+    // so that a second failure alarms again even if nobody emptied the queue.
     this.failedEventsAlarm = new cloudwatch.Alarm(this, 'FailedEventsAlarm', {
       alarmDescription: 'A scheduled run of hyperdrive-dsql-rotator ended in its failure queue',
-      metric: this.failureQueue.metricApproximateNumberOfMessagesVisible({
+      metric: this.failureQueue.metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deliveryFailuresAlarm = new cloudwatch.Alarm(this, 'DeliveryFailuresAlarm', {
+      alarmDescription: 'EventBridge could not invoke hyperdrive-dsql-rotator (permission, throttling, function gone)',
+      metric: new cloudwatch.Metric({
+        namespace: 'AWS/Events',
+        metricName: 'FailedInvocations',
+        dimensionsMap: { RuleName: this.rule.ruleName },
         period: Duration.minutes(5),
-        statistic: cloudwatch.Stats.MAXIMUM,
+        statistic: cloudwatch.Stats.SUM,
       }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    const alarms = [this.errorsAlarm, this.missedRunsAlarm, this.failedEventsAlarm, this.deliveryFailuresAlarm];
+
+    if (props.alarmTopic !== undefined) {
+      this.alarmTopic = props.alarmTopic;
+    } else if (props.createAlarmTopic || props.alarmEmail !== undefined) {
+      // Not KMS-encrypted: notifications carry alarm names and states only, and CloudWatch cannot publish to a topic
+      // under the AWS managed aws/sns key. Publishing requires TLS.
+      const topic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true });
+      // The topic policy replaces SNS's default one: admit exactly this construct's alarms (as Terraform does).
+      topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AllowTheRotatorAlarms',
+          principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+          actions: ['sns:Publish'],
+          resources: [topic.topicArn],
+          conditions: {
+            StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
+            ArnEquals: { 'aws:SourceArn': alarms.map((a) => a.alarmArn) },
+          },
+        }),
+      );
+      if (props.alarmEmail !== undefined) topic.addSubscription(new snsSubscriptions.EmailSubscription(props.alarmEmail));
+      this.alarmTopic = topic;
+    }
     if (this.alarmTopic) {
       const action = new cwActions.SnsAction(this.alarmTopic);
-      for (const alarm of [this.errorsAlarm, this.missedRunsAlarm, this.failedEventsAlarm]) alarm.addAlarmAction(action);
+      for (const alarm of alarms) {
+        alarm.addAlarmAction(action);
+        alarm.addOkAction(action);
+      }
+      this.missedRunsAlarm.addInsufficientDataAction(action);
     }
 
+    // What is left to do outside the stack: grants inside the databases, signer roles in other accounts.
+    this.databaseGrants = databaseGrants(props.targets, clusters, {
+      signingMode,
+      localSigner: this.signerRole?.roleArn ?? (signingMode === 'execution-role' ? this.executionRole.roleArn : LONG_TERM_KEYS_USER),
+    });
+    this.crossAccountSigners = unique(remote.map((c) => c.account!)).map((account) => {
+      const own = remote.filter((c) => c.account === account);
+      return {
+        account,
+        signerRoleArn: own[0].signerRoleArn!,
+        dbConnectAdminClusterArns: unique(own.filter((c) => c.action === 'dsql:DbConnectAdmin').map((c) => c.arn)),
+        dbConnectClusterArns: unique(own.filter((c) => c.action === 'dsql:DbConnect').map((c) => c.arn)),
+      };
+    });
+
     new CfnOutput(this, 'FunctionName', { value: this.function.functionName });
+    new CfnOutput(this, 'ExecutionRoleArn', {
+      value: this.executionRole.roleArn,
+      description: 'What a CrossAccountDsqlSigner in another account must trust',
+    });
     new CfnOutput(this, 'CloudflareApiTokenSecretArn', {
-      value: this.apiTokenSecretArn,
+      value: this.apiTokenSecret.secretFullArn!,
       description: createdSecret
         ? 'Created empty: aws secretsmanager put-secret-value --secret-id <this> --secret-string <token>'
         : 'The existing secret the function reads',
     });
     new CfnOutput(this, 'ScheduleIntervalMinutes', { value: String(this.schedule.intervalMinutes) });
+    new CfnOutput(this, 'ScheduleRuleName', { value: this.rule.ruleName });
+    new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });
     new CfnOutput(this, 'GuaranteedTokenLifetimeSeconds', {
       value:
         this.schedule.guaranteedLifetimeSeconds === undefined
@@ -397,26 +547,109 @@ export class HyperdriveDsqlRotator extends Construct {
       new CfnOutput(this, 'LongTermKeysUserPolicyArn', { value: this.longTermKeysUserPolicy.managedPolicyArn });
     }
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });
+    if (this.databaseGrants.length > 0) {
+      new CfnOutput(this, 'DatabaseGrants', {
+        description: 'Run each statement once, connected as admin to the cluster it names (non-admin users)',
+        value: unique(this.databaseGrants.map((g) => `${g.host}: ${g.statement}`)).join('\n'),
+      });
+    }
+    for (const signer of this.crossAccountSigners) {
+      new CfnOutput(this, `CrossAccountSignerInputs${signer.account}`, {
+        description: `Context for the CrossAccountDsqlSigner app in AWS account ${signer.account} (infra/README.md)`,
+        value: [
+          `-c executionRoleArn=${this.executionRole.roleArn}`,
+          `-c dbConnectAdminClusterArns=${signer.dbConnectAdminClusterArns.join(',')}`,
+          `-c dbConnectClusterArns=${signer.dbConnectClusterArns.join(',')}`,
+        ].join(' '),
+      });
+    }
+  }
+
+  /** Lets `grantee` run the function by hand (e.g. a dry run: `{"dry_run": true}`). */
+  public grantInvoke(grantee: iam.IGrantable): iam.Grant {
+    return this.function.grantInvoke(grantee);
+  }
+
+  /** Lets `grantee` read and delete the failed events in the failure queue. */
+  public grantConsumeFailedEvents(grantee: iam.IGrantable): iam.Grant {
+    return this.failureQueue.grantConsumeMessages(grantee);
+  }
+
+  /** The function's `Failed` metric (EMF): targets that failed, per run. */
+  public metricFailedTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.emfMetric('Failed', cloudwatch.Stats.SUM, props);
+  }
+
+  /** The function's `Created` + `Updated` metrics are separate; this is `Updated` (configs updated in place). */
+  public metricUpdatedTargets(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.emfMetric('Updated', cloudwatch.Stats.SUM, props);
+  }
+
+  /** The function's `MinTokenLifetime` metric (seconds, smallest lifetime among the tokens pushed in a run). */
+  public metricMinTokenLifetime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.emfMetric('MinTokenLifetime', cloudwatch.Stats.MINIMUM, props);
+  }
+
+  /** Lambda's `Errors` for the function. */
+  public metricErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.function.metricErrors(props);
+  }
+
+  private emfMetric(metricName: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { FunctionName: this.function.functionName },
+      statistic,
+      ...props,
+    });
+  }
+}
+
+/**
+ * On-failure destination that grants only `sqs:SendMessage` (lambda-destinations' SqsDestination also grants
+ * `sqs:GetQueueAttributes` and `sqs:GetQueueUrl`, which the function never calls).
+ */
+class SendOnlySqsDestination implements lambda.IDestination {
+  constructor(private readonly queue: sqs.IQueue) {}
+
+  public bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ sid: 'SendFailedEvents', actions: ['sqs:SendMessage'], resources: [this.queue.queueArn] }),
+    );
+    return { destination: this.queue.queueArn };
   }
 }
 
 interface Cluster {
   readonly arn: string;
+  readonly account?: string;
   readonly region?: string;
   readonly action: 'dsql:DbConnectAdmin' | 'dsql:DbConnect';
+  /** Set for a cluster in another AWS account: the role the function assumes to sign its tokens. */
+  readonly signerRoleArn?: string;
 }
 
-function resolveClusters(targets: HyperdriveTarget[]): Cluster[] {
+/** The cluster of each target (same order), and for clusters in other accounts the signer role that covers them. */
+function resolveClusters(targets: HyperdriveTarget[], stackAccount: string, roles: Record<string, string>): Cluster[] {
   return targets.map((target) => {
     const action = dsqlActionFor(target.user);
-    if (target.clusterArn !== undefined) {
-      const region = Token.isUnresolved(target.clusterArn) ? target.region : clusterArnRegion(target.clusterArn);
-      return { arn: target.clusterArn, region, action };
+    if (target.clusterArn !== undefined && target.clusterArn !== null) {
+      if (Token.isUnresolved(target.clusterArn)) return { arn: target.clusterArn, region: target.region, action };
+      const parts = clusterArnParts(target.clusterArn)!;
+      const remote = Token.isUnresolved(stackAccount) ? parts.account in roles : parts.account !== stackAccount;
+      return {
+        arn: target.clusterArn,
+        account: parts.account,
+        region: parts.region,
+        action,
+        signerRoleArn: remote ? roles[parts.account] : undefined,
+      };
     }
     if (Token.isUnresolved(target.host)) {
       throw new Error(`Target "${target.name}": the host is only known at deploy time; set clusterArn on the target.`);
     }
-    const endpoint = parseDsqlHost(target.host);
+    const endpoint = dsqlHostParts(target.host)!;
     const arn = Arn.format({
       partition: Aws.PARTITION,
       service: 'dsql',
@@ -430,8 +663,56 @@ function resolveClusters(targets: HyperdriveTarget[]): Cluster[] {
   });
 }
 
+/** Clusters in other accounts need a signer role there; the map itself must be well formed. */
+function crossAccountProblems(props: HyperdriveDsqlRotatorProps, stackAccount: string): string[] {
+  const problems: string[] = [];
+  const roles = props.crossAccountSignerRoles ?? {};
+  const known = !Token.isUnresolved(stackAccount);
+  for (const [account, arn] of Object.entries(roles)) {
+    if (!/^\d{12}$/.test(account)) {
+      problems.push(`crossAccountSignerRoles: key "${account}" is not an AWS account id (12 digits).`);
+      continue;
+    }
+    if (known && account === stackAccount) {
+      problems.push(
+        `crossAccountSignerRoles["${account}"] is this stack's own account: its clusters are signed by the stack's ` +
+          'signing mode; remove the entry.',
+      );
+    }
+    if (Token.isUnresolved(arn)) continue;
+    const match = typeof arn === 'string' ? IAM_ROLE_ARN.exec(arn) : null;
+    if (!match) {
+      problems.push(`crossAccountSignerRoles["${account}"]: ${JSON.stringify(arn)} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>).`);
+    } else if (match[2] !== account) {
+      problems.push(`crossAccountSignerRoles["${account}"]: the role ${arn} is in account ${match[2]}, not ${account}.`);
+    }
+  }
+  props.targets.forEach((target, index) => {
+    if (typeof target.clusterArn !== 'string' || Token.isUnresolved(target.clusterArn)) return;
+    const parts = clusterArnParts(target.clusterArn)!;
+    if (parts.account in roles || (known && parts.account === stackAccount)) return;
+    const what =
+      `deploy the signer role there (CDK: CrossAccountDsqlSigner, app bin/cross-account-signer.ts; Terraform: module ` +
+      `cross-account-signer), trusting this function's execution role and allowed on the cluster, then add its ARN: ` +
+      `crossAccountSignerRoles: { "${parts.account}": "arn:aws:iam::${parts.account}:role/hyperdrive-dsql-signer-<region>" }`;
+    problems.push(
+      known
+        ? `targets[${index}] ${JSON.stringify(target.name)}: clusterArn is in AWS account ${parts.account}, not this ` +
+            `stack's (${stackAccount}); an IAM policy here cannot authorise a DSQL cluster there: ${what}.`
+        : `targets[${index}] ${JSON.stringify(target.name)}: clusterArn is in AWS account ${parts.account}, and this ` +
+            'stack is environment-agnostic, so the construct cannot tell whether that is its own account: give the ' +
+            `stack an env with its account, or, if ${parts.account} is another account, ${what}.`,
+    );
+  });
+  return problems;
+}
+
 /** Allow each DSQL action on exactly the clusters that need it; optionally deny it in every other region. */
-function connectStatements(clusters: Cluster[], restrictRegions: boolean): iam.PolicyStatement[] {
+export function connectStatements(
+  clusters: readonly { arn: string; region?: string; action: string }[],
+  restrictRegions: boolean,
+): iam.PolicyStatement[] {
+  if (clusters.length === 0) return [];
   const statements: iam.PolicyStatement[] = [];
   for (const [sid, action] of [
     ['ConnectAsAdmin', 'dsql:DbConnectAdmin'],
@@ -461,29 +742,30 @@ function connectStatements(clusters: Cluster[], restrictRegions: boolean): iam.P
   return statements;
 }
 
-/** The target as the function reads it from HYPERDRIVE_TARGETS (snake_case keys, unset fields left out). */
-function targetJson(target: HyperdriveTarget): Record<string, unknown> {
-  return withoutUndefined({
-    name: target.name,
-    host: target.host,
-    region: target.region,
-    user: target.user,
-    database: target.database,
-    port: target.port,
-    account_id: target.accountId,
-    caching:
-      target.caching &&
-      withoutUndefined({
-        disabled: target.caching.disabled,
-        max_age: target.caching.maxAge,
-        stale_while_revalidate: target.caching.staleWhileRevalidate,
-      }),
-    origin_connection_limit: target.originConnectionLimit,
+function databaseGrants(
+  targets: HyperdriveTarget[],
+  clusters: Cluster[],
+  context: { signingMode: SigningMode; localSigner: string },
+): DatabaseGrant[] {
+  const grants: DatabaseGrant[] = [];
+  targets.forEach((target, i) => {
+    const user = target.user ?? 'admin';
+    if (user === 'admin' || Token.isUnresolved(user)) return;
+    const signerArn = clusters[i].signerRoleArn ?? context.localSigner;
+    grants.push({
+      target: target.name,
+      host: String(target.host).toLowerCase(),
+      user,
+      signerArn,
+      statement: `AWS IAM GRANT ${sqlIdentifier(user)} TO '${signerArn}';`,
+    });
   });
+  return grants;
 }
 
-function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+/** A PostgreSQL identifier, quoted unless it is a plain lowercase one. */
+export function sqlIdentifier(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : `"${name.replace(/"/g, '""')}"`;
 }
 
 /** `kms:ViaService` value(s) for the regions of the secrets. */
@@ -494,63 +776,77 @@ function viaSecretsManager(secretArns: string[]): string[] {
   return regions.map((region) => `secretsmanager.${region}.amazonaws.com`);
 }
 
-function validateProps(props: HyperdriveDsqlRotatorProps, mode: SigningMode): void {
-  const targets = props.targets;
-  if (!Array.isArray(targets) || targets.length === 0) {
-    throw new Error('targets must list at least one Hyperdrive config ({ name, host, ... }).');
-  }
-  const names = new Set<string>();
-  for (const target of targets) {
-    if (!target.name) throw new Error('Every target needs a name (the Hyperdrive config name).');
-    if (names.has(target.name)) throw new Error(`Target name "${target.name}" appears twice; names must be unique.`);
-    names.add(target.name);
-    if (target.clusterArn !== undefined && !Token.isUnresolved(target.clusterArn) && !isDsqlClusterArn(target.clusterArn)) {
-      throw new Error(
-        `Target "${target.name}": clusterArn "${target.clusterArn}" is not arn:<partition>:dsql:<region>:<account>:cluster/<id>.`,
-      );
-    }
-    if (target.clusterArn === undefined && !Token.isUnresolved(target.host)) {
-      const endpoint = parseDsqlHost(target.host);
-      if (target.region !== undefined && !Token.isUnresolved(target.region) && target.region !== endpoint.region) {
-        throw new Error(
-          `Target "${target.name}": region "${target.region}" differs from the host's region "${endpoint.region}".`,
-        );
-      }
-    }
-    if (target.accountId === undefined && props.cloudflareAccountId === undefined) {
-      throw new Error(`Target "${target.name}" has no accountId and cloudflareAccountId is not set: set one of them.`);
-    }
+/** Everything about the props (other than the targets) that the function would refuse or that could not work. */
+function propProblems(props: HyperdriveDsqlRotatorProps, mode: SigningMode): string[] {
+  const problems: string[] = [];
+  const account = props.cloudflareAccountId;
+  if (account !== undefined && !Token.isUnresolved(account) && !/^[0-9a-fA-F]{32}$/.test(account)) {
+    problems.push(
+      `cloudflareAccountId ${JSON.stringify(account)} is not a Cloudflare account ID; use the 32 hexadecimal ` +
+        'characters shown in the dashboard\'s URL or Overview page.',
+    );
   }
   if (props.logRetentionDays !== undefined && !(LOG_RETENTION_DAYS as readonly number[]).includes(props.logRetentionDays)) {
-    throw new Error(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}; got ${props.logRetentionDays}.`);
+    problems.push(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}; got ${props.logRetentionDays}.`);
   }
   const mc = props.maxConcurrency;
   if (mc !== undefined && (!Number.isInteger(mc) || mc < 1 || mc > 64)) {
-    throw new Error(`maxConcurrency must be a whole number between 1 and 64; got ${mc}.`);
+    problems.push(`maxConcurrency must be a whole number between 1 and 64; got ${mc}.`);
   }
-  if (mode === 'long-term-keys' && props.longTermKeysSecretArn === undefined) {
-    throw new Error('signingMode "long-term-keys" needs longTermKeysSecretArn (the secret with the IAM user\'s keys).');
+  const memory = props.memorySize;
+  if (memory !== undefined && (!Number.isInteger(memory) || memory < 128 || memory > 10240)) {
+    problems.push(`memorySize must be a whole number of MB between 128 and 10240; got ${memory}.`);
   }
-  if (mode !== 'long-term-keys' && props.longTermKeysSecretArn !== undefined) {
-    throw new Error(`longTermKeysSecretArn is only used with signingMode "long-term-keys", not "${mode}".`);
+  const rc = props.reservedConcurrentExecutions;
+  if (rc !== undefined && (!Number.isInteger(rc) || rc < 0)) {
+    problems.push(`reservedConcurrentExecutions must be a whole number (0 stops the function); got ${rc}.`);
   }
-  for (const [name, arn] of [
-    ['cloudflareApiTokenSecretArn', props.cloudflareApiTokenSecretArn],
-    ['longTermKeysSecretArn', props.longTermKeysSecretArn],
+  if (props.rolePath !== undefined && !Token.isUnresolved(props.rolePath) && (!IAM_PATH.test(props.rolePath) || props.rolePath.length > 512)) {
+    problems.push(`rolePath ${JSON.stringify(props.rolePath)} is not an IAM path: it starts and ends with "/", e.g. /hyperdrive/.`);
+  }
+  if (mode === 'long-term-keys' && props.longTermKeysSecret === undefined) {
+    problems.push('signingMode "long-term-keys" needs longTermKeysSecret (the secret with the IAM user\'s keys).');
+  }
+  if (mode !== 'long-term-keys' && props.longTermKeysSecret !== undefined) {
+    problems.push(`longTermKeysSecret is only used with signingMode "long-term-keys", not "${mode}".`);
+  }
+  if (mode !== 'long-term-keys' && props.longTermKeysSecretEncryptionKey !== undefined) {
+    problems.push(`longTermKeysSecretEncryptionKey is only used with signingMode "long-term-keys", not "${mode}".`);
+  }
+  for (const [name, secret] of [
+    ['cloudflareApiTokenSecret', props.cloudflareApiTokenSecret],
+    ['longTermKeysSecret', props.longTermKeysSecret],
   ] as const) {
-    if (arn !== undefined && !Token.isUnresolved(arn) && !SECRET_ARN.test(arn)) {
-      throw new Error(
-        `${name} "${arn}" is not a complete secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:` +
-          '<name>-<6 characters>): IAM matches the exact ARN, so give the full one.',
+    if (secret === undefined) continue;
+    const arn = secret.secretFullArn;
+    if (arn === undefined || (!Token.isUnresolved(arn) && !SECRET_ARN.test(arn))) {
+      problems.push(
+        `${name} was imported without its complete ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:` +
+          '<name>-<6 characters>): IAM matches the exact ARN; import it with Secret.fromSecretCompleteArn.',
       );
     }
   }
-  if (props.alarmTopicArn !== undefined && (props.createAlarmTopic || props.alarmEmail !== undefined)) {
-    throw new Error('alarmTopicArn uses an existing topic: do not also set createAlarmTopic or alarmEmail.');
+  for (const [name, key] of [
+    ['cloudflareApiTokenSecretEncryptionKey', props.cloudflareApiTokenSecretEncryptionKey ?? props.cloudflareApiTokenSecret?.encryptionKey],
+    ['longTermKeysSecretEncryptionKey', props.longTermKeysSecretEncryptionKey ?? props.longTermKeysSecret?.encryptionKey],
+  ] as const) {
+    if (key === undefined) continue;
+    const arn = key.keyArn;
+    const alias = 'aliasName' in key || (!Token.isUnresolved(arn) && /:alias\//.test(arn));
+    if (alias || (!Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/.test(arn))) {
+      problems.push(
+        `${name} must be a KMS key (arn:<partition>:kms:<region>:<account>:key/<id>), not an alias or anything ` +
+          `else: IAM authorises kms:Decrypt on the key's ARN, and an alias ARN never matches it; got ${Token.isUnresolved(arn) ? 'an alias' : arn}.`,
+      );
+    }
+  }
+  if (props.alarmTopic !== undefined && (props.createAlarmTopic || props.alarmEmail !== undefined)) {
+    problems.push('alarmTopic uses an existing topic: do not also set createAlarmTopic or alarmEmail.');
   }
   if (props.architecture !== undefined && !['x86_64', 'arm64'].includes(props.architecture)) {
-    throw new Error(`architecture must be "x86_64" or "arm64"; got "${props.architecture}".`);
+    problems.push(`architecture must be "x86_64" or "arm64"; got "${props.architecture}".`);
   }
+  return problems;
 }
 
 /** The cargo lambda build output, or an error saying how to produce it. */

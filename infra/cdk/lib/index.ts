@@ -1,2 +1,4 @@
 export * from './hyperdrive-dsql-rotator';
+export * from './cross-account-signer';
 export * from './rotation-plan';
+export * from './targets';

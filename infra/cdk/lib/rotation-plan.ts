@@ -1,7 +1,7 @@
 /**
  * Pure decisions behind the stack, kept apart from the constructs so they can be tested without synthesis:
- * how long a token is guaranteed to live in each signing mode, which schedule that allows, which DSQL cluster
- * each target is, and what the function's HYPERDRIVE_TARGETS variable holds.
+ * how long a token is guaranteed to live in each signing mode and which schedule that allows. Target rules live in
+ * targets.ts.
  * The Terraform module (infra/terraform/modules/hyperdrive-dsql-rotator) applies the same rules.
  */
 
@@ -36,11 +36,20 @@ export const LOG_RETENTION_DAYS = [
 const MAX_EVENT_AGE_MIN_SECONDS = 60;
 const MAX_EVENT_AGE_MAX_SECONDS = 21_600;
 
+/** The function's timeout plus this margin is the shortest schedule: a run never overlaps the next one. */
+export const SCHEDULE_MARGIN_SECONDS = 60;
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+
 export interface SchedulePlan {
-  /** Token lifetime the mode guarantees, in seconds; undefined in execution-role mode, where nobody can know it. */
+  /**
+   * Token lifetime guaranteed for every target, in seconds; undefined when some target is signed with the execution
+   * role (execution-role mode), whose credentials' lifetime nobody can know.
+   */
   readonly guaranteedLifetimeSeconds?: number;
   /** Longest interval the stack accepts, in minutes. */
   readonly maxIntervalMinutes: number;
+  /** Shortest interval the stack accepts, in minutes: the function's timeout plus a margin. */
+  readonly minIntervalMinutes: number;
   /** The interval the schedule uses, in minutes. */
   readonly intervalMinutes: number;
   /** How long Lambda keeps retrying a failed scheduled event: never past the next scheduled run. */
@@ -52,29 +61,65 @@ export interface ScheduleInputs {
   readonly tokenTtlSeconds: number;
   readonly signerSessionSeconds: number;
   readonly scheduleIntervalMinutes?: number;
+  /** The function's timeout. Default 300. */
+  readonly timeoutSeconds?: number;
+  /** Whether some targets are signed by the function-wide signing mode (clusters in this account). Default true. */
+  readonly hasLocalTargets?: boolean;
+  /**
+   * Session length of the per-target signer roles of clusters in other AWS accounts, when there are such targets
+   * (they are assumed each run like the signer role, so their tokens live min(TTL, session)).
+   */
+  readonly crossAccountSessionSeconds?: number;
 }
 
 /**
- * Works out the schedule and refuses one that is longer than half the guaranteed token lifetime,
- * so that a single failed run still leaves a valid token in every Hyperdrive config.
+ * Works out the schedule and refuses one that is longer than half the guaranteed token lifetime (so that a single
+ * failed run still leaves a valid token in every Hyperdrive config) or shorter than the function's timeout plus a
+ * margin (so that a slow run is over before the next one starts).
  */
 export function planSchedule(inputs: ScheduleInputs): SchedulePlan {
   const { signingMode, tokenTtlSeconds, signerSessionSeconds } = inputs;
+  const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   if (!SIGNING_MODES.includes(signingMode)) {
     throw new Error(`signingMode "${signingMode}" is not one of ${SIGNING_MODES.join(', ')}.`);
   }
   requireInteger('tokenTtlSeconds', tokenTtlSeconds, TOKEN_TTL_MIN_SECONDS, TOKEN_TTL_MAX_SECONDS);
   requireInteger('signerSessionSeconds', signerSessionSeconds, SIGNER_SESSION_MIN_SECONDS, SIGNER_SESSION_MAX_SECONDS);
+  requireInteger('timeout (seconds)', timeoutSeconds, 1, 900);
 
-  const guaranteedLifetimeSeconds = guaranteedLifetime(signingMode, tokenTtlSeconds, signerSessionSeconds);
+  const hasLocalTargets = inputs.hasLocalTargets ?? true;
+  const cross = inputs.crossAccountSessionSeconds;
+  // The lifetime of the targets signed by the function-wide mode (undefined: unknown, execution-role) and of those
+  // signed by a cross-account signer role; the schedule is set against the shorter one.
+  const local = hasLocalTargets || cross === undefined ? guaranteedLifetime(signingMode, tokenTtlSeconds, signerSessionSeconds) : null;
+  const crossLifetime = cross === undefined ? null : Math.min(tokenTtlSeconds, cross);
+  let guaranteedLifetimeSeconds: number | undefined;
+  let effectiveMode: string = signingMode;
+  if (local === undefined) {
+    guaranteedLifetimeSeconds = undefined;
+  } else if (crossLifetime !== null && (local === null || crossLifetime < local)) {
+    guaranteedLifetimeSeconds = crossLifetime;
+    effectiveMode = 'cross-account signer role';
+  } else {
+    guaranteedLifetimeSeconds = local ?? undefined;
+  }
   const maxIntervalMinutes =
     guaranteedLifetimeSeconds === undefined
       ? EXECUTION_ROLE_MAX_INTERVAL_MINUTES
       : Math.floor(guaranteedLifetimeSeconds / 2 / 60);
   if (maxIntervalMinutes < 1) {
     throw new Error(
-      `The ${signingMode} mode guarantees a token lifetime of ${guaranteedLifetimeSeconds} s, less than the two minutes ` +
-        'that the shortest schedule (1 minute) needs: raise tokenTtlSeconds (and signerSessionSeconds) to at least 120.',
+      `The ${effectiveMode} signing guarantees a token lifetime of ${guaranteedLifetimeSeconds} s, less than the two ` +
+        'minutes that the shortest schedule (1 minute) needs: raise tokenTtlSeconds (and signerSessionSeconds) to at least 120.',
+    );
+  }
+  const minIntervalMinutes = Math.ceil((timeoutSeconds + SCHEDULE_MARGIN_SECONDS) / 60);
+  if (minIntervalMinutes > maxIntervalMinutes) {
+    throw new Error(
+      `No schedule fits: the function's timeout (${timeoutSeconds} s) plus a ${SCHEDULE_MARGIN_SECONDS} s margin needs at ` +
+        `least ${minIntervalMinutes} minutes between runs, but the ${effectiveMode} signing allows at most ` +
+        `${maxIntervalMinutes} (half the guaranteed token lifetime): lower the timeout or raise tokenTtlSeconds ` +
+        '(and signerSessionSeconds).',
     );
   }
 
@@ -82,12 +127,20 @@ export function planSchedule(inputs: ScheduleInputs): SchedulePlan {
   if (requested !== undefined) {
     requireInteger('scheduleIntervalMinutes', requested, 1, Number.MAX_SAFE_INTEGER);
     if (requested > maxIntervalMinutes) {
-      throw new Error(refusal(signingMode, requested, maxIntervalMinutes, guaranteedLifetimeSeconds));
+      throw new Error(refusal(effectiveMode, requested, maxIntervalMinutes, guaranteedLifetimeSeconds));
+    }
+    if (requested < minIntervalMinutes) {
+      throw new Error(
+        `scheduleIntervalMinutes ${requested} is refused: it is shorter than the function's timeout (${timeoutSeconds} s) ` +
+          `plus a ${SCHEDULE_MARGIN_SECONDS} s margin, so a slow run could still be going when the next one starts; ` +
+          `use at least ${minIntervalMinutes} minutes or lower the timeout.`,
+      );
     }
   }
-  const intervalMinutes = requested ?? Math.min(DEFAULT_INTERVAL_MINUTES[signingMode], maxIntervalMinutes);
+  const intervalMinutes =
+    requested ?? clamp(DEFAULT_INTERVAL_MINUTES[signingMode], minIntervalMinutes, maxIntervalMinutes);
   const maxEventAgeSeconds = clamp(intervalMinutes * 60, MAX_EVENT_AGE_MIN_SECONDS, MAX_EVENT_AGE_MAX_SECONDS);
-  return { guaranteedLifetimeSeconds, maxIntervalMinutes, intervalMinutes, maxEventAgeSeconds };
+  return { guaranteedLifetimeSeconds, maxIntervalMinutes, minIntervalMinutes, intervalMinutes, maxEventAgeSeconds };
 }
 
 function guaranteedLifetime(mode: SigningMode, ttl: number, session: number): number | undefined {
@@ -101,7 +154,7 @@ function guaranteedLifetime(mode: SigningMode, ttl: number, session: number): nu
   }
 }
 
-function refusal(mode: SigningMode, requested: number, max: number, lifetime: number | undefined): string {
+function refusal(mode: string, requested: number, max: number, lifetime: number | undefined): string {
   if (lifetime === undefined) {
     return (
       `scheduleIntervalMinutes ${requested} is refused: in execution-role mode the real token lifetime is unknown ` +
@@ -112,41 +165,11 @@ function refusal(mode: SigningMode, requested: number, max: number, lifetime: nu
   const hint =
     mode === 'long-term-keys'
       ? 'raise tokenTtlSeconds or shorten the interval'
-      : 'shorten the interval (role chaining caps the signer session at one hour; only long-term-keys allows a daily schedule)';
+      : 'shorten the interval (role chaining caps a signer session at one hour; only long-term-keys allows a daily schedule, and only without clusters in other accounts)';
   return (
-    `scheduleIntervalMinutes ${requested} is refused: the ${mode} mode guarantees tokens for ${lifetime} s, and the ` +
+    `scheduleIntervalMinutes ${requested} is refused: the ${mode} signing guarantees tokens for ${lifetime} s, and the ` +
     `interval must be at most half of that (${max} minutes) so that one failed run still leaves a valid token: ${hint}.`
   );
-}
-
-/** A DSQL endpoint: `<cluster-id>.dsql.<region>.on.aws`. */
-const DSQL_HOST = /^([a-z0-9]+)\.dsql\.([a-z0-9-]+)\.on\.aws$/;
-const DSQL_CLUSTER_ARN = /^arn:aws[a-z-]*:dsql:([a-z0-9-]+):(\d{12}):cluster\/([a-z0-9]+)$/;
-
-export interface DsqlEndpoint {
-  readonly clusterId: string;
-  readonly region: string;
-}
-
-/** Reads the cluster id and region from a DSQL host name, or explains what a valid host looks like. */
-export function parseDsqlHost(host: string): DsqlEndpoint {
-  const match = DSQL_HOST.exec(host.toLowerCase());
-  if (!match) {
-    throw new Error(
-      `Target host "${host}" is not a DSQL endpoint of the form <cluster-id>.dsql.<region>.on.aws; ` +
-        'give the endpoint host, or set clusterArn on the target.',
-    );
-  }
-  return { clusterId: match[1], region: match[2] };
-}
-
-/** Region of an explicit cluster ARN, or undefined when the ARN is not of the expected shape. */
-export function clusterArnRegion(arn: string): string | undefined {
-  return DSQL_CLUSTER_ARN.exec(arn)?.[1];
-}
-
-export function isDsqlClusterArn(arn: string): boolean {
-  return DSQL_CLUSTER_ARN.test(arn);
 }
 
 /** The DSQL IAM action a target's database user needs: `admin` is special-cased by DSQL. */

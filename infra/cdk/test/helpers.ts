@@ -3,9 +3,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after } from 'node:test';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Stack, StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { HyperdriveDsqlRotator, HyperdriveDsqlRotatorProps } from '../lib';
 
 const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'hdr-cdk-test-'));
@@ -19,6 +22,12 @@ export const REPORTS_HOST = 'zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws';
 export const ACCOUNT = '0123456789abcdef0123456789abcdef';
 export const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf';
 export const KEYS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl';
+export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012';
+export const KEYS_KMS_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321';
+export const TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:ops-alarms';
+/** The account of the env-specific test stacks (synth with `{ env: ENV }`). */
+export const AWS_ACCOUNT = '111122223333';
+export const ENV = { account: AWS_ACCOUNT, region: 'us-east-1' };
 
 export const BASE_PROPS: HyperdriveDsqlRotatorProps = {
   cloudflareAccountId: ACCOUNT,
@@ -37,25 +46,56 @@ export interface Synth {
   readonly template: Template;
 }
 
+/** Props, or a function of the stack giving them (for imported resources, which need a scope). */
+export type PropsOf = Partial<HyperdriveDsqlRotatorProps> | ((stack: Stack) => Partial<HyperdriveDsqlRotatorProps>);
+
 /** Builds a stack with BASE_PROPS overridden by `props`, the code being a dummy bootstrap. */
-export function synth(props: Partial<HyperdriveDsqlRotatorProps> = {}): Synth {
-  counter += 1;
-  const app = new App({ outdir: path.join(workDir, `out-${counter}`) });
-  const stack = new Stack(app, 'TestStack');
-  const rotator = new HyperdriveDsqlRotator(stack, 'Rotator', {
-    ...BASE_PROPS,
-    code: lambda.Code.fromAsset(codeDir),
-    ...props,
-  });
+export function synth(props: PropsOf = {}, stackProps: StackProps = {}): Synth {
+  const { app, stack, rotator } = make(props, stackProps);
   return { app, stack, rotator, template: Template.fromStack(stack) };
 }
 
 /** Only builds the construct (for props that must throw before synthesis). */
-export function build(props: Partial<HyperdriveDsqlRotatorProps>): HyperdriveDsqlRotator {
-  const app = new App({ outdir: path.join(workDir, `out-build-${++counter}`) });
-  const stack = new Stack(app, 'TestStack');
-  return new HyperdriveDsqlRotator(stack, 'Rotator', { ...BASE_PROPS, code: lambda.Code.fromAsset(codeDir), ...props });
+export function build(props: PropsOf, stackProps: StackProps = {}): HyperdriveDsqlRotator {
+  return make(props, stackProps).rotator;
 }
+
+function make(props: PropsOf, stackProps: StackProps) {
+  counter += 1;
+  const app = new App({ outdir: path.join(workDir, `out-${counter}`) });
+  const stack = new Stack(app, 'TestStack', stackProps);
+  const own = typeof props === 'function' ? props(stack) : props;
+  const rotator = new HyperdriveDsqlRotator(stack, 'Rotator', {
+    ...BASE_PROPS,
+    code: lambda.Code.fromAsset(codeDir),
+    ...own,
+  });
+  return { app, stack, rotator };
+}
+
+const imported = new WeakMap<Stack, ReturnType<typeof importInto>>();
+
+/** The existing secrets, KMS keys and topic of a real organisation, imported into `stack` (once per stack). */
+export function existing(stack: Stack): ReturnType<typeof importInto> {
+  if (!imported.has(stack)) imported.set(stack, importInto(stack));
+  return imported.get(stack)!;
+}
+
+function importInto(stack: Stack) {
+  return {
+    secret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'TokenSecret', TOKEN_SECRET_ARN),
+    key: kms.Key.fromKeyArn(stack, 'TokenKey', KMS_KEY_ARN),
+    keysSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'KeysSecret', KEYS_SECRET_ARN),
+    keysKey: kms.Key.fromKeyArn(stack, 'KeysKey', KEYS_KMS_KEY_ARN),
+    topic: sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN),
+  };
+}
+
+/** long-term-keys mode with the keys secret. */
+export const longTermKeys = (stack: Stack): Partial<HyperdriveDsqlRotatorProps> => ({
+  signingMode: 'long-term-keys',
+  longTermKeysSecret: existing(stack).keysSecret,
+});
 
 export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

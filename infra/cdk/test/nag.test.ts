@@ -4,23 +4,44 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { KEYS_SECRET_ARN, TOKEN_SECRET_ARN, synth } from './helpers';
+import { ENV, ORDERS_HOST, PropsOf, existing, longTermKeys, synth } from './helpers';
 
-const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012';
+const OTHER = '444455556666';
 
-const VARIANTS = {
-  'signer-role, created secret, no topic': {},
-  'signer-role, created topic with email, arm64': { alarmEmail: 'ops@example.com', architecture: 'arm64' as const },
+const VARIANTS: Record<string, { props: PropsOf; env?: typeof ENV }> = {
+  'signer-role, created secret, no topic': { props: {} },
+  'signer-role, created topic with email, arm64': { props: { alarmEmail: 'ops@example.com', architecture: 'arm64' } },
   'existing secret, KMS key, existing topic': {
-    cloudflareApiTokenSecretArn: TOKEN_SECRET_ARN,
-    kmsKeyArn: KMS_KEY_ARN,
-    alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:ops-alarms',
+    props: (stack: Stack) => ({
+      cloudflareApiTokenSecret: existing(stack).secret,
+      cloudflareApiTokenSecretEncryptionKey: existing(stack).key,
+      alarmTopic: existing(stack).topic,
+    }),
   },
-  'long-term-keys': { signingMode: 'long-term-keys' as const, longTermKeysSecretArn: KEYS_SECRET_ARN },
-  'execution-role, no region deny': { signingMode: 'execution-role' as const, restrictToClusterRegions: false },
+  'long-term-keys, a key per secret': {
+    props: (stack: Stack) => ({ ...longTermKeys(stack), longTermKeysSecretEncryptionKey: existing(stack).keysKey }),
+  },
+  'execution-role, no region deny': { props: { signingMode: 'execution-role', restrictToClusterRegions: false } },
+  'two accounts, non-admin users, boundary, path, memory, timeout, reserved concurrency': {
+    env: ENV,
+    props: (stack: Stack) => ({
+      targets: [
+        { name: 'orders', host: ORDERS_HOST, user: 'orders_app' },
+        { name: 'billing', host: 'billingcluster.dsql.us-west-2.on.aws', clusterArn: `arn:aws:dsql:us-west-2:${OTHER}:cluster/billingcluster`, user: 'billing_app' },
+      ],
+      crossAccountSignerRoles: { [OTHER]: `arn:aws:iam::${OTHER}:role/hyperdrive-dsql-signer-us-east-1` },
+      permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(stack, 'B', 'arn:aws:iam::111122223333:policy/boundary'),
+      rolePath: '/hyperdrive/',
+      memorySize: 256,
+      timeout: Duration.seconds(120),
+      reservedConcurrentExecutions: 1,
+      alarmEmail: 'ops@example.com',
+    }),
+  },
 };
 
 /** Rule ids acknowledged anywhere in the tree, with their reasons. */
@@ -38,9 +59,9 @@ function acknowledgments(root: IConstruct): Map<string, string> {
 }
 
 describe('cdk-nag AwsSolutions', () => {
-  for (const [name, props] of Object.entries(VARIANTS)) {
+  for (const [name, { props, env }] of Object.entries(VARIANTS)) {
     it(`${name}: no finding left`, () => {
-      const { app } = synth(props);
+      const { app } = synth(props, { env });
       const result = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(app);
       assert.deepEqual(
         result.violations.map((v) => `${v.ruleName} ${v.violatingResources.map((r) => r.constructPath)}`),
@@ -50,7 +71,7 @@ describe('cdk-nag AwsSolutions', () => {
     });
 
     it(`${name}: each acknowledgment is needed and says why`, () => {
-      const { app } = synth(props);
+      const { app } = synth(props, { env });
       const acknowledged = acknowledgments(app);
       const blind = new AwsSolutionsChecks(undefined, { verbose: false });
       (blind as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
@@ -65,7 +86,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('acknowledges exactly the expected rules, each where it belongs', () => {
     const created = acknowledgments(synth({ alarmEmail: 'ops@example.com' }).app);
     assert.deepEqual([...created.keys()].sort(), ['AwsSolutions-SMG4', 'AwsSolutions-SQS3']);
-    const existing = acknowledgments(synth(VARIANTS['existing secret, KMS key, existing topic']).app);
-    assert.deepEqual([...existing.keys()].sort(), ['AwsSolutions-SQS3']);
+    const existingOnes = acknowledgments(synth(VARIANTS['existing secret, KMS key, existing topic'].props).app);
+    assert.deepEqual([...existingOnes.keys()].sort(), ['AwsSolutions-SQS3']);
   });
 });

@@ -3,17 +3,26 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DEFAULT_CODE_DIR } from '../lib';
 import {
   ACCOUNT,
+  KEYS_KMS_KEY_ARN,
   KEYS_SECRET_ARN,
+  KMS_KEY_ARN,
   ORDERS_HOST,
   REPORTS_HOST,
   TOKEN_SECRET_ARN,
+  TOPIC_ARN,
   build,
+  existing,
   functionEnv,
   identityStatements,
+  longTermKeys,
   onlyId,
   render,
   synth,
@@ -25,7 +34,7 @@ const REPORTS_ARN = 'arn:${AWS::Partition}:dsql:eu-west-1:${AWS::AccountId}:clus
 describe('the function', () => {
   const { template } = synth();
 
-  it('runs the cargo-lambda bootstrap on provided.al2023, x86_64, 128 MB, 300 s, JSON logs, one at a time', () => {
+  it('runs the cargo-lambda bootstrap on provided.al2023, x86_64, 128 MB, 300 s, JSON logs, no reserved concurrency', () => {
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'provided.al2023',
@@ -33,20 +42,35 @@ describe('the function', () => {
       Architectures: ['x86_64'],
       MemorySize: 128,
       Timeout: 300,
-      ReservedConcurrentExecutions: 1,
+      ReservedConcurrentExecutions: Match.absent(),
       LoggingConfig: { LogFormat: 'JSON', LogGroup: { Ref: onlyId(template, 'AWS::Logs::LogGroup') } },
     });
   });
 
-  it('selects arm64 when asked', () => {
-    synth({ architecture: 'arm64' }).template.hasResourceProperties('AWS::Lambda::Function', {
+  it('takes memory, timeout, reserved concurrency and arm64 when asked', () => {
+    synth({
+      architecture: 'arm64',
+      memorySize: 256,
+      timeout: Duration.seconds(120),
+      reservedConcurrentExecutions: 1,
+    }).template.hasResourceProperties('AWS::Lambda::Function', {
       Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 120,
+      ReservedConcurrentExecutions: 1,
     });
+    assert.throws(() => build({ memorySize: 64 }), /memorySize must be/);
+    assert.throws(() => build({ timeout: Duration.minutes(16) }), /timeout \(seconds\) must be/);
+    assert.throws(() => build({ reservedConcurrentExecutions: -1 }), /reservedConcurrentExecutions must be/);
   });
 
-  it('logs to its own log group, kept 30 days by default or as long as asked', () => {
+  it('logs to its own log group, kept 30 days by default or as long as asked, retained with the stack by default', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     synth({ logRetentionDays: 90 }).template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+    synth({ logGroupRemovalPolicy: RemovalPolicy.DESTROY }).template.hasResource('AWS::Logs::LogGroup', {
+      DeletionPolicy: 'Delete',
+    });
     assert.throws(() => build({ logRetentionDays: 31 }), /logRetentionDays must be one of/);
   });
 
@@ -149,29 +173,30 @@ describe('the schedule', () => {
   });
 
   it('long-term-keys: daily by default; at most half the token TTL', () => {
-    const keys = { signingMode: 'long-term-keys' as const, longTermKeysSecretArn: KEYS_SECRET_ARN };
-    assert.equal(rate(keys), 'rate(1 day)');
-    assert.equal(rate({ ...keys, scheduleIntervalMinutes: 5040 }), 'rate(84 hours)');
-    assert.equal(rate({ ...keys, scheduleIntervalMinutes: 1441 }), 'rate(1441 minutes)');
-    assert.throws(() => build({ ...keys, scheduleIntervalMinutes: 5041 }), /5041 is refused.*604800 s/);
-    assert.equal(rate({ ...keys, tokenTtlSeconds: 3600 }), 'rate(30 minutes)');
-    assert.throws(() => build({ ...keys, tokenTtlSeconds: 3600, scheduleIntervalMinutes: 1440 }), /refused/);
+    const keys = (more: object) => (stack: Parameters<typeof longTermKeys>[0]) => ({ ...longTermKeys(stack), ...more });
+    assert.equal(rate(keys({})), 'rate(1 day)');
+    assert.equal(rate(keys({ scheduleIntervalMinutes: 5040 })), 'rate(84 hours)');
+    assert.equal(rate(keys({ scheduleIntervalMinutes: 1441 })), 'rate(1441 minutes)');
+    assert.throws(() => build(keys({ scheduleIntervalMinutes: 5041 })), /5041 is refused.*604800 s/);
+    assert.equal(rate(keys({ tokenTtlSeconds: 3600 })), 'rate(30 minutes)');
+    assert.throws(() => build(keys({ tokenTtlSeconds: 3600, scheduleIntervalMinutes: 1440 })), /refused/);
   });
 
   it('execution-role: 15 minutes, longer refused, and a warning that the lifetime is unknown', () => {
-    const exec = { signingMode: 'execution-role' as const };
-    const { stack, template } = synth(exec);
-    assert.equal(rate(exec), 'rate(15 minutes)');
-    assert.equal(rate({ ...exec, scheduleIntervalMinutes: 5 }), 'rate(5 minutes)');
-    assert.throws(() => build({ ...exec, scheduleIntervalMinutes: 16 }), /16 is refused.*execution-role.*unknown/);
-    Annotations.fromStack(stack).hasWarning('/TestStack/Rotator', Match.stringLikeRegexp('lifetime is unknown'));
-    template.hasOutput('*', { Value: 'unknown (execution-role mode)' });
+    const { stack } = synth({ signingMode: 'execution-role' });
+    assert.equal(rate({ signingMode: 'execution-role' }), 'rate(15 minutes)');
+    assert.throws(() => build({ signingMode: 'execution-role', scheduleIntervalMinutes: 16 }), /16 is refused.*unknown/);
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('lifetime is unknown'));
+    assert.deepEqual(Annotations.fromStack(synth().stack).findWarning('*', Match.anyValue()), []);
   });
 
-  it('warns only in execution-role mode', () => {
-    for (const props of [{}, { signingMode: 'long-term-keys' as const, longTermKeysSecretArn: KEYS_SECRET_ARN }]) {
-      assert.deepEqual(Annotations.fromStack(synth(props).stack).findWarning('*', Match.stringLikeRegexp('unknown')), []);
-    }
+  it('is never shorter than the function\'s timeout plus a minute', () => {
+    assert.throws(() => build({ scheduleIntervalMinutes: 5 }), /5 is refused.*timeout \(300 s\).*at least 6 minutes/);
+    assert.equal(rate({ scheduleIntervalMinutes: 6 }), 'rate(6 minutes)');
+    assert.equal(rate({ timeout: Duration.seconds(60), scheduleIntervalMinutes: 2 }), 'rate(2 minutes)');
+    // A 15-minute timeout pushes the default past 15 minutes; a 10-minute token leaves no room at all.
+    assert.equal(rate({ timeout: Duration.minutes(15) }), 'rate(16 minutes)');
+    assert.throws(() => build({ tokenTtlSeconds: 600 }), /No schedule fits.*at least 6 minutes.*at most 5/);
   });
 
   it('refuses a token lifetime too short for any schedule, and bad numbers', () => {
@@ -216,21 +241,25 @@ describe('the signer role', () => {
     assert.equal(identityStatements(off).filter((s) => s.effect === 'Deny').length, 0);
   });
 
-  it('uses explicit cluster ARNs when given, and merges targets on the same cluster', () => {
-    const arn = 'arn:aws:dsql:us-east-2:444455556666:cluster/explicitcluster';
-    const { template: t } = synth({
-      targets: [
-        { name: 'a', host: 'explicitcluster.dsql.us-east-2.on.aws', clusterArn: arn },
-        { name: 'b', host: ORDERS_HOST },
-        { name: 'c', host: ORDERS_HOST, user: 'admin', database: 'other' },
-      ],
-    });
+  it('uses an explicit cluster ARN of this account when given, and merges targets on the same cluster', () => {
+    const arn = 'arn:aws:dsql:us-east-2:111122223333:cluster/explicitcluster';
+    const { template: t } = synth(
+      {
+        targets: [
+          { name: 'a', host: 'explicitcluster.dsql.us-east-2.on.aws', clusterArn: arn },
+          { name: 'b', host: ORDERS_HOST },
+          { name: 'c', host: ORDERS_HOST, user: 'admin', database: 'other' },
+        ],
+      },
+      { env: { account: '111122223333', region: 'us-east-1' } },
+    );
     const allows = identityStatements(t).filter((s) => s.effect === 'Allow' && s.actions[0].startsWith('dsql:'));
     assert.deepEqual(
       allows.map((s) => [s.actions, s.resources]),
       [[['dsql:DbConnectAdmin'], [arn, ORDERS_ARN]]],
     );
     assert.ok(!functionEnv(t).HYPERDRIVE_TARGETS.includes('clusterArn'));
+    assert.ok(!functionEnv(t).HYPERDRIVE_TARGETS.includes('signer_role_arn'));
   });
 });
 
@@ -259,7 +288,7 @@ describe('the execution role', () => {
     assert.equal(exec.filter((s) => s.actions.some((a) => a.startsWith('dsql:'))).length, 0);
   });
 
-  it('reads exactly the token secret, writes only its own logs, sends only to its failure queue', () => {
+  it('reads exactly the token secret, writes only its own logs, only sends to its failure queue', () => {
     const exec = execStatements(template);
     const byService = (prefix: string) =>
       exec.filter((s) => s.actions.some((a) => a.startsWith(prefix))).map((s) => [[...s.actions].sort(), s.resources]);
@@ -268,9 +297,8 @@ describe('the execution role', () => {
     assert.deepEqual(byService('logs:'), [
       [['logs:CreateLogStream', 'logs:PutLogEvents'], [`\${${onlyId(template, 'AWS::Logs::LogGroup')}.Arn}`]],
     ]);
-    assert.deepEqual(byService('sqs:'), [
-      [['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], [`\${${onlyId(template, 'AWS::SQS::Queue')}.Arn}`]],
-    ]);
+    // SendMessage only: the on-failure destination never reads the queue's attributes or URL.
+    assert.deepEqual(byService('sqs:'), [[['sqs:SendMessage'], [`\${${onlyId(template, 'AWS::SQS::Queue')}.Arn}`]]]);
     assert.deepEqual(byService('kms:'), []);
     assert.deepEqual(
       [...new Set(exec.flatMap((s) => s.actions.map((a) => a.split(':')[0])))].sort(),
@@ -278,9 +306,11 @@ describe('the execution role', () => {
     );
   });
 
-  it('reads the existing secret by its exact ARN, and decrypts only through Secrets Manager', () => {
-    const kmsKeyArn = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012';
-    const { template: t } = synth({ cloudflareApiTokenSecretArn: TOKEN_SECRET_ARN, kmsKeyArn });
+  it('reads the existing secret by its exact ARN, and decrypts only through Secrets Manager, only for that secret', () => {
+    const { template: t } = synth((stack) => ({
+      cloudflareApiTokenSecret: existing(stack).secret,
+      cloudflareApiTokenSecretEncryptionKey: existing(stack).key,
+    }));
     t.resourceCountIs('AWS::SecretsManager::Secret', 0);
     assert.equal(functionEnv(t).CLOUDFLARE_API_TOKEN_SECRET_ID, TOKEN_SECRET_ARN);
     const exec = execStatements(t);
@@ -288,23 +318,96 @@ describe('the execution role', () => {
       exec.filter((s) => s.actions.includes('secretsmanager:GetSecretValue')).map((s) => s.resources),
       [[TOKEN_SECRET_ARN]],
     );
-    const kms = exec.filter((s) => s.actions.includes('kms:Decrypt'));
-    assert.deepEqual(kms.map((s) => [s.resources, s.condition]), [
-      [[kmsKeyArn], { StringEquals: { 'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com'] } }],
+    const decrypt = exec.filter((s) => s.actions.includes('kms:Decrypt'));
+    assert.deepEqual(decrypt.map((s) => [s.resources, s.condition]), [
+      [
+        [KMS_KEY_ARN],
+        {
+          StringEquals: {
+            'kms:ViaService': ['secretsmanager.us-east-1.amazonaws.com'],
+            'kms:EncryptionContext:SecretARN': [TOKEN_SECRET_ARN],
+          },
+        },
+      ],
     ]);
   });
 
-  it('refuses a partial secret ARN (IAM matches the full one)', () => {
-    assert.throws(
-      () => build({ cloudflareApiTokenSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token' }),
-      /not a complete secret ARN/,
+  it('takes the key from the imported secret itself, and a key per secret', () => {
+    const fromSecret = synth((stack) => ({
+      cloudflareApiTokenSecret: secretsmanager.Secret.fromSecretAttributes(stack, 'Imported', {
+        secretCompleteArn: TOKEN_SECRET_ARN,
+        encryptionKey: existing(stack).key,
+      }),
+    })).template;
+    assert.deepEqual(
+      execStatements(fromSecret).filter((s) => s.actions.includes('kms:Decrypt')).map((s) => s.resources),
+      [[KMS_KEY_ARN]],
     );
+    const two = synth((stack) => ({
+      cloudflareApiTokenSecret: existing(stack).secret,
+      cloudflareApiTokenSecretEncryptionKey: existing(stack).key,
+      signingMode: 'long-term-keys',
+      longTermKeysSecret: existing(stack).keysSecret,
+      longTermKeysSecretEncryptionKey: existing(stack).keysKey,
+    })).template;
+    assert.deepEqual(
+      execStatements(two)
+        .filter((s) => s.actions.includes('kms:Decrypt'))
+        .map((s) => [s.resources, s.condition.StringEquals['kms:EncryptionContext:SecretARN']]),
+      [
+        [[KMS_KEY_ARN], [TOKEN_SECRET_ARN]],
+        [[KEYS_KMS_KEY_ARN], [KEYS_SECRET_ARN]],
+      ],
+    );
+  });
+
+  it('refuses a secret imported without its complete ARN, and a KMS alias where a key is needed', () => {
+    assert.throws(
+      () =>
+        build((stack) => ({
+          cloudflareApiTokenSecret: secretsmanager.Secret.fromSecretPartialArn(
+            stack,
+            'Partial',
+            'arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token',
+          ),
+        })),
+      /cloudflareApiTokenSecret was imported without its complete ARN/,
+    );
+    assert.throws(
+      () => build((stack) => ({ cloudflareApiTokenSecretEncryptionKey: kms.Alias.fromAliasName(stack, 'A', 'alias/secrets') })),
+      /must be a KMS key.*not an alias/,
+    );
+    assert.throws(
+      () =>
+        build((stack) => ({
+          cloudflareApiTokenSecretEncryptionKey: kms.Key.fromKeyArn(stack, 'K', 'arn:aws:kms:us-east-1:111122223333:alias/secrets'),
+        })),
+      /must be a KMS key/,
+    );
+  });
+
+  it('puts every role under the permissions boundary and the path given', () => {
+    const { template: t } = synth((stack) => ({
+      permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(
+        stack,
+        'Boundary',
+        'arn:aws:iam::111122223333:policy/platform-boundary',
+      ),
+      rolePath: '/hyperdrive/',
+    }));
+    const roles = Object.values<any>(t.findResources('AWS::IAM::Role'));
+    assert.equal(roles.length, 2);
+    for (const role of roles) {
+      assert.equal(role.Properties.PermissionsBoundary, 'arn:aws:iam::111122223333:policy/platform-boundary');
+      assert.equal(role.Properties.Path, '/hyperdrive/');
+    }
+    assert.throws(() => build({ rolePath: 'hyperdrive' }), /rolePath "hyperdrive" is not an IAM path/);
   });
 });
 
 describe('the other signing modes', () => {
   it('long-term-keys: no signer role; reads both secrets; a policy for the IAM user with the DSQL grants', () => {
-    const { template } = synth({ signingMode: 'long-term-keys', longTermKeysSecretArn: KEYS_SECRET_ARN });
+    const { template } = synth(longTermKeys);
     template.resourceCountIs('AWS::IAM::Role', 1);
     const env = functionEnv(template);
     assert.equal(env.SIGNER_CREDENTIALS_SECRET_ID, KEYS_SECRET_ARN);
@@ -330,8 +433,11 @@ describe('the other signing modes', () => {
   });
 
   it('long-term-keys needs its secret, and the secret needs that mode', () => {
-    assert.throws(() => build({ signingMode: 'long-term-keys' }), /needs longTermKeysSecretArn/);
-    assert.throws(() => build({ longTermKeysSecretArn: KEYS_SECRET_ARN }), /only used with signingMode "long-term-keys"/);
+    assert.throws(() => build({ signingMode: 'long-term-keys' }), /needs longTermKeysSecret/);
+    assert.throws(
+      () => build((stack) => ({ longTermKeysSecret: existing(stack).keysSecret })),
+      /only used with signingMode "long-term-keys"/,
+    );
   });
 
   it('execution-role: the execution role itself holds the DSQL grants; no signer role', () => {
@@ -355,14 +461,14 @@ describe('the other signing modes', () => {
 describe('least privilege across every mode', () => {
   const variants = [
     {},
-    { cloudflareApiTokenSecretArn: TOKEN_SECRET_ARN },
-    { signingMode: 'long-term-keys' as const, longTermKeysSecretArn: KEYS_SECRET_ARN },
+    (stack: any) => ({ cloudflareApiTokenSecret: existing(stack).secret, cloudflareApiTokenSecretEncryptionKey: existing(stack).key }),
+    longTermKeys,
     { signingMode: 'execution-role' as const },
   ];
   it('no dsql or secretsmanager action on a "*" resource, no wildcard in any Allow on them', () => {
     for (const props of variants) {
       for (const s of identityStatements(synth(props).template)) {
-        if (!s.actions.some((a) => /^(dsql|secretsmanager):/.test(a) || a === '*')) continue;
+        if (!s.actions.some((a) => /^(dsql|secretsmanager|kms|sts):/.test(a) || a === '*')) continue;
         assert.ok(!s.resources.includes('*'), `${s.owner} ${s.sid}: Resource "*"`);
         if (s.effect === 'Allow') {
           assert.ok(!s.resources.some((r) => r.includes('*')), `${s.owner} ${s.sid}: wildcard ${s.resources}`);
@@ -377,6 +483,10 @@ describe('failure visibility', () => {
   const { template } = synth();
   const fnId = onlyId(template, 'AWS::Lambda::Function');
   const queueId = onlyId(template, 'AWS::SQS::Queue');
+  const ruleId = onlyId(template, 'AWS::Events::Rule');
+  const alarm = (t: typeof template, metricName: string) =>
+    Object.values<any>(t.findResources('AWS::CloudWatch::Alarm')).find((a) => a.Properties.MetricName === metricName)!
+      .Properties;
 
   it('sends failed asynchronous runs to an encrypted queue, after 2 retries, never older than one interval', () => {
     template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
@@ -392,72 +502,97 @@ describe('failure visibility', () => {
       MaximumEventAgeInSeconds: 900,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queueId, 'Arn'] } } },
     });
-    synth({ signingMode: 'long-term-keys', longTermKeysSecretArn: KEYS_SECRET_ARN }).template.hasResourceProperties(
-      'AWS::Lambda::EventInvokeConfig',
-      { MaximumEventAgeInSeconds: 21600 },
-    );
+    synth(longTermKeys).template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumEventAgeInSeconds: 21600,
+    });
   });
 
   it('alarms on any error', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Errors',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
-      Statistic: 'Sum',
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-    });
-  });
-
-  it('alarms when no run happened over two schedule periods, missing data counting as breaching', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/Lambda',
-      MetricName: 'Invocations',
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
-      Statistic: 'Sum',
-      Period: 900,
-      EvaluationPeriods: 2,
-      DatapointsToAlarm: 2,
-      Threshold: 1,
-      ComparisonOperator: 'LessThanThreshold',
-      TreatMissingData: 'breaching',
-    });
-    synth({ signingMode: 'long-term-keys', longTermKeysSecretArn: KEYS_SECRET_ARN }).template.hasResourceProperties(
-      'AWS::CloudWatch::Alarm',
-      { MetricName: 'Invocations', Period: 86400, EvaluationPeriods: 2 },
+    assert.deepEqual(
+      pick(alarm(template, 'Errors'), ['Namespace', 'Dimensions', 'Statistic', 'Period', 'Threshold', 'ComparisonOperator', 'EvaluationPeriods', 'TreatMissingData']),
+      {
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      },
     );
   });
 
-  it('alarms when a run lands in the failure queue', () => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
+  it('missed runs: missing data stays missing, so a fresh stack is not in ALARM; a stall notifies as INSUFFICIENT_DATA', () => {
+    assert.deepEqual(
+      pick(alarm(template, 'Invocations'), ['Namespace', 'Dimensions', 'Statistic', 'Period', 'EvaluationPeriods', 'DatapointsToAlarm', 'Threshold', 'ComparisonOperator', 'TreatMissingData']),
+      {
+        Namespace: 'AWS/Lambda',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+        Statistic: 'Sum',
+        Period: 900,
+        EvaluationPeriods: 2,
+        DatapointsToAlarm: 2,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'missing',
+      },
+    );
+    assert.equal(alarm(synth(longTermKeys).template, 'Invocations').Period, 86400);
+  });
+
+  it('failed events: one alarm per event sent to the failure queue, not while messages sit in it', () => {
+    assert.deepEqual(
+      pick(alarm(template, 'NumberOfMessagesSent'), ['Namespace', 'Dimensions', 'Statistic', 'Period', 'Threshold', 'ComparisonOperator', 'TreatMissingData']),
+      {
+        Namespace: 'AWS/SQS',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queueId, 'QueueName'] } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    );
+  });
+
+  it('alarms when EventBridge cannot deliver the schedule to the function', () => {
+    assert.deepEqual(
+      pick(alarm(template, 'FailedInvocations'), ['Namespace', 'Dimensions', 'Statistic', 'Threshold', 'ComparisonOperator', 'TreatMissingData']),
+      {
+        Namespace: 'AWS/Events',
+        Dimensions: [{ Name: 'RuleName', Value: { Ref: ruleId } }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    );
   });
 
   it('creates no topic and sets no alarm action by default', () => {
     template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-    for (const alarm of Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'))) {
-      assert.equal(alarm.Properties.AlarmActions, undefined);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    for (const a of Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'))) {
+      assert.equal(a.Properties.AlarmActions, undefined);
+      assert.equal(a.Properties.OKActions, undefined);
     }
   });
 
-  it('notifies an existing topic', () => {
-    const topicArn = 'arn:aws:sns:us-east-1:111122223333:ops-alarms';
-    const { template: t } = synth({ alarmTopicArn: topicArn });
+  it('notifies an existing topic of ALARM and OK (and INSUFFICIENT_DATA for missed runs)', () => {
+    const { template: t } = synth((stack) => ({ alarmTopic: existing(stack).topic }));
     t.resourceCountIs('AWS::SNS::Topic', 0);
-    for (const alarm of Object.values<any>(t.findResources('AWS::CloudWatch::Alarm'))) {
-      assert.deepEqual(alarm.Properties.AlarmActions, [topicArn]);
+    for (const a of Object.values<any>(t.findResources('AWS::CloudWatch::Alarm'))) {
+      assert.deepEqual(a.Properties.AlarmActions, [TOPIC_ARN]);
+      assert.deepEqual(a.Properties.OKActions, [TOPIC_ARN]);
+      assert.deepEqual(
+        a.Properties.InsufficientDataActions,
+        a.Properties.MetricName === 'Invocations' ? [TOPIC_ARN] : undefined,
+      );
     }
   });
 
-  it('creates a TLS-only topic open to this account\'s alarms, with an email subscription when given', () => {
+  it('creates a TLS-only topic open to exactly these alarms, with an email subscription when given', () => {
     const { template: t } = synth({ alarmEmail: 'ops@example.com' });
     const topicId = onlyId(t, 'AWS::SNS::Topic');
     t.hasResourceProperties('AWS::SNS::Subscription', {
@@ -465,6 +600,7 @@ describe('failure visibility', () => {
       Endpoint: 'ops@example.com',
       TopicArn: { Ref: topicId },
     });
+    const alarmArns = Object.keys(t.findResources('AWS::CloudWatch::Alarm')).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] }));
     t.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -473,26 +609,30 @@ describe('failure visibility', () => {
             Effect: 'Allow',
             Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
-            Condition: Match.objectLike({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } }),
+            Condition: {
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              ArnEquals: { 'aws:SourceArn': alarmArns },
+            },
           }),
         ]),
       },
     });
-    for (const alarm of Object.values<any>(t.findResources('AWS::CloudWatch::Alarm'))) {
-      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
+    for (const a of Object.values<any>(t.findResources('AWS::CloudWatch::Alarm'))) {
+      assert.deepEqual(a.Properties.AlarmActions, [{ Ref: topicId }]);
+      assert.deepEqual(a.Properties.OKActions, [{ Ref: topicId }]);
     }
     const bare = synth({ createAlarmTopic: true }).template;
     bare.resourceCountIs('AWS::SNS::Topic', 1);
     bare.resourceCountIs('AWS::SNS::Subscription', 0);
     assert.throws(
-      () => build({ alarmTopicArn: 'arn:aws:sns:us-east-1:111122223333:t', createAlarmTopic: true }),
+      () => build((stack) => ({ alarmTopic: existing(stack).topic, createAlarmTopic: true })),
       /do not also set/,
     );
   });
 });
 
 describe('the Cloudflare token secret', () => {
-  it('is created empty when no ARN is given: no value, nothing generated', () => {
+  it('is created empty when none is given: no value, nothing generated', () => {
     const { template } = synth();
     const secret = Object.values<any>(template.findResources('AWS::SecretsManager::Secret'))[0];
     assert.equal(secret.Properties.SecretString, undefined);
@@ -501,25 +641,55 @@ describe('the Cloudflare token secret', () => {
     template.resourceCountIs('AWS::SecretsManager::SecretTargetAttachment', 0);
   });
 
-  it('is encrypted with the given KMS key when the stack creates it', () => {
-    const kmsKeyArn = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012';
-    synth({ kmsKeyArn }).template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: kmsKeyArn });
+  it('is encrypted with the given KMS key when the stack creates it, and decrypted only for itself', () => {
+    const { template } = synth((stack) => ({ cloudflareApiTokenSecretEncryptionKey: existing(stack).key }));
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { KmsKeyId: KMS_KEY_ARN });
+    const secretId = onlyId(template, 'AWS::SecretsManager::Secret');
+    const decrypt = execStatements(template).filter((s) => s.actions.includes('kms:Decrypt'));
+    assert.deepEqual(decrypt[0].condition.StringEquals['kms:EncryptionContext:SecretARN'], [{ Ref: secretId }]);
   });
 });
 
 describe('input checks', () => {
   it('refuses hosts that are not DSQL endpoints, a region that contradicts the host, and duplicate names', () => {
-    assert.throws(() => build({ targets: [{ name: 'a', host: 'db.example.com' }] }), /not a DSQL endpoint/);
+    assert.throws(() => build({ targets: [{ name: 'a', host: 'db.example.com' }] }), /set clusterArn/);
     assert.throws(
       () => build({ targets: [{ name: 'a', host: ORDERS_HOST, region: 'eu-west-1' }] }),
-      /differs from the host's region/,
+      /differs from the region in the host/,
     );
     assert.throws(
       () => build({ targets: [{ name: 'a', host: ORDERS_HOST }, { name: 'a', host: REPORTS_HOST }] }),
-      /appears twice/,
+      /also the name of targets\[0\]/,
+    );
+    // The function's rule: unique per Cloudflare account, not across accounts.
+    assert.doesNotThrow(() =>
+      build({ targets: [{ name: 'a', host: ORDERS_HOST }, { name: 'a', host: REPORTS_HOST, accountId: 'f'.repeat(32) }] }),
     );
     assert.throws(() => build({ targets: [] }), /at least one/);
     assert.throws(() => build({ targets: [{ name: 'a', host: ORDERS_HOST, clusterArn: 'arn:aws:rds:x' }] }), /clusterArn/);
+    assert.throws(
+      () =>
+        build({
+          targets: [{ name: 'a', host: ORDERS_HOST, clusterArn: 'arn:aws:dsql:us-east-1:111122223333:cluster/othercluster' }],
+        }),
+      /clusterArn names cluster othercluster/,
+    );
+  });
+
+  it('lists every problem at once, each with the target and the field', () => {
+    assert.throws(
+      () =>
+        build({
+          targets: [
+            { name: 'a', host: ORDERS_HOST, port: '5432' as unknown as number },
+            { name: 'b', host: ORDERS_HOST, usr: 'reader' } as never,
+          ],
+        }),
+      (e: Error) =>
+        /2 problems/.test(e.message) &&
+        /targets\[0\] "a": port is a string \("5432"\), not a number; write 5432 without quotes/.test(e.message) &&
+        /targets\[1\] "b": usr is not a target field; did you mean user\? If not, remove it/.test(e.message),
+    );
   });
 
   it('defaults to the cargo lambda build output, and says how to make it when it is missing', () => {
@@ -531,18 +701,86 @@ describe('input checks', () => {
     }
   });
 
-  it('keeps maxConcurrency within what the function accepts', () => {
+  it('refuses more targets than the 4 KB Lambda environment holds', () => {
+    const targets = Array.from({ length: 60 }, (_, i) => ({ name: `config-${i}`, host: ORDERS_HOST }));
+    assert.throws(() => build({ targets }), /HYPERDRIVE_TARGETS would be about \d+ bytes.*4 KB/);
+  });
+
+  it('keeps maxConcurrency and the Cloudflare account within what the function accepts', () => {
     assert.throws(() => build({ maxConcurrency: 0 }), /maxConcurrency must be/);
     assert.throws(() => build({ maxConcurrency: 65 }), /maxConcurrency must be/);
+    assert.throws(() => build({ cloudflareAccountId: '0123456789abcdef' }), /cloudflareAccountId "0123456789abcdef" is not a Cloudflare account ID/);
   });
 
   it('needs a Cloudflare account for every target', () => {
     assert.throws(
       () => build({ cloudflareAccountId: undefined, targets: [{ name: 'a', host: ORDERS_HOST }] }),
-      /no accountId and cloudflareAccountId is not set/,
+      /accountId is not set and cloudflareAccountId is not set either/,
     );
   });
 });
+
+describe('grants inside the databases', () => {
+  it('outputs AWS IAM GRANT for every non-admin target, to the role that signs its tokens', () => {
+    const { template, rotator } = synth({
+      targets: [
+        { name: 'orders', host: ORDERS_HOST },
+        { name: 'reports', host: REPORTS_HOST, user: 'reader' },
+        { name: 'audit', host: REPORTS_HOST, user: 'Auditor' },
+      ],
+    });
+    const signer = `\${${signerRoleId(template)}.Arn}`;
+    assert.deepEqual(
+      rotator.databaseGrants.map((g) => [g.target, render(Stack.of(rotator).resolve(g.statement))]),
+      [
+        ['reports', `AWS IAM GRANT reader TO '${signer}';`],
+        ['audit', `AWS IAM GRANT "Auditor" TO '${signer}';`],
+      ],
+    );
+    const output = Object.entries<any>(template.findOutputs('*')).find(([k]) => k.includes('DatabaseGrants'))![1];
+    assert.equal(
+      render(output.Value),
+      `${REPORTS_HOST}: AWS IAM GRANT reader TO '${signer}';\n${REPORTS_HOST}: AWS IAM GRANT "Auditor" TO '${signer}';`,
+    );
+    // No non-admin target, no output.
+    assert.equal(
+      Object.keys(synth({ targets: [{ name: 'orders', host: ORDERS_HOST }] }).template.findOutputs('*')).filter((k) =>
+        k.includes('DatabaseGrants'),
+      ).length,
+      0,
+    );
+  });
+
+  it('names the execution role in execution-role mode, and the IAM user to fill in in long-term-keys mode', () => {
+    const exec = synth({ signingMode: 'execution-role' });
+    assert.match(render(exec.stack.resolve(exec.rotator.databaseGrants[0].statement)), /TO '\$\{RotatorExecutionRole[0-9A-F]+\.Arn\}';$/);
+    const keys = synth(longTermKeys);
+    assert.match(keys.rotator.databaseGrants[0].statement, /TO '<ARN of the IAM user whose keys are in the long-term-keys secret>';$/);
+  });
+});
+
+describe('helpers for the users of the construct', () => {
+  it('grants invoking the function and consuming the failed events, and gives the function\'s own metrics', () => {
+    const rotator = build({});
+    const stack = Stack.of(rotator);
+    const role = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
+    rotator.grantInvoke(role);
+    rotator.grantConsumeFailedEvents(role);
+    const template = Template.fromStack(stack);
+    const operator = identityStatements(template).filter((s) => s.owner.startsWith('OperatorDefaultPolicy'));
+    assert.ok(operator.some((s) => s.actions.includes('lambda:InvokeFunction')));
+    assert.ok(operator.some((s) => s.actions.includes('sqs:ReceiveMessage') && s.actions.includes('sqs:DeleteMessage')));
+    const failed = stack.resolve(rotator.metricFailedTargets().toMetricConfig().metricStat);
+    assert.equal(failed.namespace, 'HyperdriveDsqlRotator');
+    assert.equal(failed.metricName, 'Failed');
+    assert.deepEqual(failed.dimensions, [{ name: 'FunctionName', value: { Ref: onlyId(template, 'AWS::Lambda::Function') } }]);
+    assert.equal(stack.resolve(rotator.metricMinTokenLifetime().toMetricConfig().metricStat).statistic, 'Minimum');
+  });
+});
+
+function pick(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, record[k]]));
+}
 
 function signerRoleId(template: ReturnType<typeof synth>['template']): string {
   const ids = Object.entries<any>(template.findResources('AWS::IAM::Role'))

@@ -13,116 +13,174 @@ variable "lambda_zip_path" {
 }
 
 variable "targets" {
-  description = "Hyperdrive configs to keep supplied with tokens (see the module)."
-  type = list(object({
-    name        = string
-    host        = string
-    region      = optional(string)
-    user        = optional(string)
-    database    = optional(string)
-    port        = optional(number)
-    account_id  = optional(string)
-    cluster_arn = optional(string)
-    caching = optional(object({
-      disabled               = optional(bool)
-      max_age                = optional(number)
-      stale_while_revalidate = optional(number)
-    }))
-    origin_connection_limit = optional(number)
-  }))
+  description = "Hyperdrive configs to keep supplied with tokens: a list of objects with the function's target fields plus cluster_arn (see the module). Typed any so that the module can refuse unknown fields and wrong types by name."
+  type        = any
+}
+
+variable "cross_account_signer_roles" {
+  description = "AWS account id => signer role ARN there, for clusters in other accounts (module cross-account-signer; see ../two-accounts)."
+  type        = map(string)
+  default     = null
 }
 
 variable "cloudflare_account_id" {
-  type    = string
-  default = null
+  description = "Default Cloudflare account id (32 hex characters); required unless every target sets account_id."
+  type        = string
+  default     = null
 }
 
 variable "cloudflare_api_token_secret_arn" {
-  type    = string
-  default = null
+  description = "Complete ARN of an existing secret holding the Cloudflare API token. Null: the module creates an empty one."
+  type        = string
+  default     = null
+}
+
+variable "cloudflare_api_token_secret_kms_key_arn" {
+  description = "KMS key ARN (not an alias) of the token secret. Null: the AWS managed key."
+  type        = string
+  default     = null
 }
 
 variable "cloudflare_api_token_secret_key" {
-  type    = string
-  default = null
-}
-
-variable "kms_key_arn" {
-  type    = string
-  default = null
+  description = "JSON key of the token inside the secret. Null: the function reads api_token."
+  type        = string
+  default     = null
 }
 
 variable "signing_mode" {
-  type    = string
-  default = null
+  description = "signer-role (module default), long-term-keys or execution-role."
+  type        = string
+  default     = null
 }
 
 variable "token_ttl_seconds" {
-  type    = number
-  default = null
+  description = "X-Amz-Expires of each token, 1..604800. Null: 604800."
+  type        = number
+  default     = null
 }
 
 variable "signer_session_seconds" {
-  type    = number
-  default = null
+  description = "Signer role session, 900..3600. Null: 3600."
+  type        = number
+  default     = null
 }
 
 variable "long_term_keys_secret_arn" {
-  type    = string
-  default = null
+  description = "Complete ARN of the secret with the IAM user's keys (long-term-keys mode only)."
+  type        = string
+  default     = null
+}
+
+variable "long_term_keys_secret_kms_key_arn" {
+  description = "KMS key ARN of the keys secret. Null: the AWS managed key."
+  type        = string
+  default     = null
 }
 
 variable "schedule_interval_minutes" {
-  type    = number
-  default = null
+  description = "Minutes between runs. Null: per signing mode (module)."
+  type        = number
+  default     = null
 }
 
 variable "restrict_to_cluster_regions" {
-  type    = bool
-  default = null
+  description = "Deny DSQL connects outside the targets' regions. Null: true."
+  type        = bool
+  default     = null
 }
 
 variable "max_concurrency" {
-  type    = number
-  default = null
+  description = "MAX_CONCURRENCY, 1..64. Null: unset (the function uses 8)."
+  type        = number
+  default     = null
 }
 
 variable "dry_run" {
-  type    = bool
-  default = null
+  description = "DRY_RUN=true: write nothing to Cloudflare. Null: false."
+  type        = bool
+  default     = null
 }
 
 variable "function_name" {
-  type    = string
-  default = null
+  description = "Function name and prefix of the other names. Null: hyperdrive-dsql-rotator."
+  type        = string
+  default     = null
 }
 
 variable "architecture" {
-  type    = string
-  default = null
+  description = "x86_64 or arm64. Null: x86_64."
+  type        = string
+  default     = null
+}
+
+variable "memory_size" {
+  description = "Memory in MB, 128..10240. Null: 128."
+  type        = number
+  default     = null
+}
+
+variable "timeout_seconds" {
+  description = "Timeout, 1..900 s. Null: 300."
+  type        = number
+  default     = null
+}
+
+variable "reserved_concurrent_executions" {
+  description = "Reserved concurrency. Null: none (see infra/README.md)."
+  type        = number
+  default     = null
+}
+
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary of every role. Null: none."
+  type        = string
+  default     = null
+}
+
+variable "iam_path" {
+  description = "IAM path of every role and policy. Null: /."
+  type        = string
+  default     = null
 }
 
 variable "log_retention_days" {
-  type    = number
-  default = null
+  description = "Log retention in days. Null: 30."
+  type        = number
+  default     = null
+}
+
+variable "log_group_skip_destroy" {
+  description = "Keep the log group when destroyed. Null: false."
+  type        = bool
+  default     = null
+}
+
+variable "secret_recovery_window_days" {
+  description = "Recovery window of a created secret: 0 or 7..30. Null: 30."
+  type        = number
+  default     = null
 }
 
 variable "alarm_topic_arn" {
-  type    = string
-  default = null
+  description = "Existing SNS topic for the alarms."
+  type        = string
+  default     = null
 }
 
 variable "create_alarm_topic" {
-  type    = bool
-  default = null
+  description = "Create an SNS topic for the alarms. Null: false."
+  type        = bool
+  default     = null
 }
 
 variable "alarm_email" {
-  type    = string
-  default = null
+  description = "Email subscribed to the created alarm topic."
+  type        = string
+  default     = null
 }
 
 variable "tags" {
-  type    = map(string)
-  default = null
+  description = "Tags for every resource that takes them. Null: none."
+  type        = map(string)
+  default     = null
 }

@@ -3,7 +3,8 @@ terraform {
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
+      source = "hashicorp/aws"
+      # The module admits 5.x and 6.x; this example pins the version it is tested with offline.
       version = "5.100.0"
     }
   }

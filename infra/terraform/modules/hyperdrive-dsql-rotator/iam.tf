@@ -1,9 +1,13 @@
-# Execution role: writes its own logs, reads exactly its secrets, sends to its failure queue, and (signer-role mode)
-# assumes the signer role. The signer role trusts the execution role only.
+# Execution role: writes its own logs, reads exactly its secrets, sends to its failure queue, and assumes the signer
+# roles (this account's, and the cross-account ones in use). The signer role trusts the execution role only.
+# IAM names are global to the account, so they hold the region: the module can be deployed in two regions of one
+# account.
 
 resource "aws_iam_role" "execution" {
-  name        = "${var.function_name}-execution"
-  description = "hyperdrive-dsql-rotator function: logs, its secrets, and (signer-role mode) the signer role"
+  name                 = "${var.function_name}-exec-${local.region}"
+  path                 = var.iam_path
+  permissions_boundary = var.permissions_boundary_arn
+  description          = "hyperdrive-dsql-rotator function: logs, its secrets, and its signer roles"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -41,25 +45,17 @@ resource "aws_iam_role_policy" "execution" {
           Resource = aws_sqs_queue.failures.arn
         },
       ],
-      var.kms_key_arn == null ? [] : [{
-        Sid      = "DecryptSecretsThroughSecretsManager"
-        Effect   = "Allow"
-        Action   = "kms:Decrypt"
-        Resource = var.kms_key_arn
-        Condition = {
-          StringEquals = {
-            "kms:ViaService" = [for r in local.secret_regions : "secretsmanager.${r}.amazonaws.com"]
-          }
-        }
-      }],
+      local.kms_statements,
       [for s in local.dsql_statements : s if var.signing_mode == "execution-role"],
     )
   })
 }
 
 resource "aws_iam_role" "signer" {
-  count                = var.signing_mode == "signer-role" ? 1 : 0
-  name                 = "${var.function_name}-signer"
+  count                = local.create_signer_role ? 1 : 0
+  name                 = "${var.function_name}-signer-${local.region}"
+  path                 = var.iam_path
+  permissions_boundary = var.permissions_boundary_arn
   description          = "Signs Aurora DSQL auth tokens for hyperdrive-dsql-rotator; assumed by its function only"
   max_session_duration = 3600
   assume_role_policy = jsonencode({
@@ -74,7 +70,7 @@ resource "aws_iam_role" "signer" {
 }
 
 resource "aws_iam_role_policy" "signer_dsql" {
-  count = var.signing_mode == "signer-role" ? 1 : 0
+  count = local.create_signer_role ? 1 : 0
   name  = "dsql-connect"
   role  = aws_iam_role.signer[0].id
   policy = jsonencode({
@@ -86,16 +82,16 @@ resource "aws_iam_role_policy" "signer_dsql" {
 # Separate from aws_iam_role_policy.execution: the signer role's trust names the execution role, so the permission to
 # assume the signer role must not live on the execution role resource itself (that would be a cycle).
 resource "aws_iam_role_policy" "assume_signer" {
-  count = var.signing_mode == "signer-role" ? 1 : 0
+  count = local.create_signer_role || length(local.cross_account_role_arns) > 0 ? 1 : 0
   name  = "assume-signer"
   role  = aws_iam_role.execution.id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
-      Sid      = "AssumeSignerRole"
+      Sid      = "AssumeSignerRoles"
       Effect   = "Allow"
       Action   = "sts:AssumeRole"
-      Resource = aws_iam_role.signer[0].arn
+      Resource = concat(local.create_signer_role ? [aws_iam_role.signer[0].arn] : [], local.cross_account_role_arns)
     }]
   })
 }
@@ -103,8 +99,9 @@ resource "aws_iam_role_policy" "assume_signer" {
 # long-term-keys mode: the IAM user and its keys are made outside Terraform (keys would land in the state);
 # attach this policy to that user.
 resource "aws_iam_policy" "long_term_keys_user" {
-  count       = var.signing_mode == "long-term-keys" ? 1 : 0
-  name        = "${var.function_name}-dsql-connect"
+  count       = var.signing_mode == "long-term-keys" && length(local.local_clusters) > 0 ? 1 : 0
+  name        = "${var.function_name}-dsql-connect-${local.region}"
+  path        = var.iam_path
   description = "Attach to the IAM user whose keys hyperdrive-dsql-rotator signs DSQL tokens with"
   policy = jsonencode({
     Version   = "2012-10-17"

@@ -2,8 +2,10 @@
 
 resource "aws_cloudwatch_log_group" "this" {
   #checkov:skip=CKV_AWS_158:The function logs run reports only (never a token or secret value); the AWS-owned encryption of CloudWatch Logs is enough, and a KMS key would need a key policy for the logs service.
+  #checkov:skip=CKV_AWS_338:Retention is an input (log_retention_days, default 30 days): run reports are operational, and a year is the user's choice, not the module's.
   name              = "/aws/lambda/${var.function_name}"
   retention_in_days = var.log_retention_days
+  skip_destroy      = var.log_group_skip_destroy
   tags              = var.tags
 }
 
@@ -21,9 +23,9 @@ resource "aws_lambda_function" "this" {
   architectures                  = [var.architecture]
   filename                       = var.lambda_zip_path
   source_code_hash               = filebase64sha256(var.lambda_zip_path)
-  memory_size                    = 128
-  timeout                        = 300
-  reserved_concurrent_executions = 1 # two runs never race on the same configs
+  memory_size                    = var.memory_size
+  timeout                        = var.timeout_seconds
+  reserved_concurrent_executions = var.reserved_concurrent_executions
 
   environment {
     variables = local.environment
@@ -41,6 +43,14 @@ resource "aws_lambda_function" "this" {
     aws_iam_role_policy.assume_signer,
     aws_iam_role_policy.signer_dsql,
   ]
+
+  lifecycle {
+    # Lambda caps the whole environment at 4 KB; HYPERDRIVE_TARGETS is most of it.
+    precondition {
+      condition     = length(local.targets_json) <= 3500
+      error_message = "HYPERDRIVE_TARGETS would be ${length(local.targets_json)} bytes, and Lambda caps a function's whole environment at 4 KB: split the targets over two deployments (distinct function_name)."
+    }
+  }
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {
@@ -61,6 +71,17 @@ resource "aws_cloudwatch_event_rule" "schedule" {
   description         = "Runs hyperdrive-dsql-rotator every ${local.interval_minutes} minutes"
   schedule_expression = local.schedule_expression
   tags                = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.guaranteed_lifetime_seconds == null || try(local.guaranteed_lifetime_seconds >= 120, true)
+      error_message = "The ${local.binding_signer} signing guarantees a token lifetime of ${coalesce(local.guaranteed_lifetime_seconds, 0)} s, less than the two minutes the shortest schedule (1 minute) needs: raise token_ttl_seconds (and signer_session_seconds) to at least 120."
+    }
+    precondition {
+      condition     = local.min_interval_minutes <= local.max_interval_minutes
+      error_message = "No schedule fits: the function's timeout (${var.timeout_seconds} s) plus a 60 s margin needs at least ${local.min_interval_minutes} minutes between runs, but the ${local.binding_signer} signing allows at most ${local.max_interval_minutes} (half the guaranteed token lifetime): lower timeout_seconds or raise token_ttl_seconds (and signer_session_seconds)."
+    }
+  }
 }
 
 resource "aws_cloudwatch_event_target" "function" {

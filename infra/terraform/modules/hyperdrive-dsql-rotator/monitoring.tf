@@ -36,14 +36,14 @@ resource "aws_sns_topic_policy" "alarms" {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid       = "AllowAlarmsOfThisAccount"
+        Sid       = "AllowTheRotatorAlarms"
         Effect    = "Allow"
         Principal = { Service = "cloudwatch.amazonaws.com" }
         Action    = "sns:Publish"
         Resource  = aws_sns_topic.alarms[0].arn
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:cloudwatch:${local.region}:${local.account_id}:alarm:${var.function_name}-*" }
+          ArnEquals    = { "aws:SourceArn" = [for a in local.alarms : a.arn] }
         }
       },
       {
@@ -65,6 +65,15 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = var.alarm_email
 }
 
+locals {
+  alarms = [
+    aws_cloudwatch_metric_alarm.errors,
+    aws_cloudwatch_metric_alarm.missed_runs,
+    aws_cloudwatch_metric_alarm.failed_events,
+    aws_cloudwatch_metric_alarm.delivery_failures,
+  ]
+}
+
 resource "aws_cloudwatch_metric_alarm" "errors" {
   alarm_name          = "${var.function_name}-errors"
   alarm_description   = "hyperdrive-dsql-rotator failed: see its log group and the failure queue"
@@ -77,39 +86,66 @@ resource "aws_cloudwatch_metric_alarm" "errors" {
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_topic_arn == null ? [] : [local.alarm_topic_arn]
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
   tags                = var.tags
 }
 
+# Lambda publishes Invocations only when there are some, and CloudWatch cannot tell "not run yet" from "stopped
+# running". Missing data is therefore left missing: a fresh deployment sits in INSUFFICIENT_DATA (not ALARM) until its
+# first run, then OK; runs that stop for two periods bring it back to INSUFFICIENT_DATA, which notifies
+# (insufficient_data_actions) because it is a change of state.
 resource "aws_cloudwatch_metric_alarm" "missed_runs" {
-  alarm_name          = "${var.function_name}-missed-runs"
-  alarm_description   = "hyperdrive-dsql-rotator has not run for two schedule periods (${2 * local.interval_minutes} minutes)"
-  namespace           = "AWS/Lambda"
-  metric_name         = "Invocations"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = local.interval_minutes * 60
-  evaluation_periods  = 2
-  datapoints_to_alarm = 2
-  threshold           = 1
-  comparison_operator = "LessThanThreshold"
-  treat_missing_data  = "breaching"
-  alarm_actions       = local.alarm_topic_arn == null ? [] : [local.alarm_topic_arn]
-  tags                = var.tags
+  alarm_name                = "${var.function_name}-missed-runs"
+  alarm_description         = "hyperdrive-dsql-rotator has not run for two schedule periods (${2 * local.interval_minutes} minutes) once it had run: INSUFFICIENT_DATA after OK means missed runs (rule disabled or deleted, permission broken)"
+  namespace                 = "AWS/Lambda"
+  metric_name               = "Invocations"
+  dimensions                = { FunctionName = aws_lambda_function.this.function_name }
+  statistic                 = "Sum"
+  period                    = local.interval_minutes * 60
+  evaluation_periods        = 2
+  datapoints_to_alarm       = 2
+  threshold                 = 1
+  comparison_operator       = "LessThanThreshold"
+  treat_missing_data        = "missing"
+  alarm_actions             = local.alarm_actions
+  ok_actions                = local.alarm_actions
+  insufficient_data_actions = local.alarm_actions
+  tags                      = var.tags
 }
 
+# Messages sent to the queue, not messages in it: one alarm per failed event, back to OK five minutes later, so that a
+# second failure alarms again even if nobody emptied the queue.
 resource "aws_cloudwatch_metric_alarm" "failed_events" {
   alarm_name          = "${var.function_name}-failed-events"
   alarm_description   = "A scheduled run of hyperdrive-dsql-rotator ended in its failure queue"
   namespace           = "AWS/SQS"
-  metric_name         = "ApproximateNumberOfMessagesVisible"
+  metric_name         = "NumberOfMessagesSent"
   dimensions          = { QueueName = aws_sqs_queue.failures.name }
-  statistic           = "Maximum"
+  statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
   threshold           = 1
   comparison_operator = "GreaterThanOrEqualToThreshold"
   treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_topic_arn == null ? [] : [local.alarm_topic_arn]
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
+  tags                = var.tags
+}
+
+resource "aws_cloudwatch_metric_alarm" "delivery_failures" {
+  alarm_name          = "${var.function_name}-delivery-failures"
+  alarm_description   = "EventBridge could not invoke hyperdrive-dsql-rotator (permission, throttling, function gone)"
+  namespace           = "AWS/Events"
+  metric_name         = "FailedInvocations"
+  dimensions          = { RuleName = aws_cloudwatch_event_rule.schedule.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = local.alarm_actions
+  ok_actions          = local.alarm_actions
   tags                = var.tags
 }

@@ -14,8 +14,28 @@ output "execution_role_arn" {
 }
 
 output "signer_role_arn" {
-  description = "ARN of the signer role (signer-role mode), else null."
+  description = "ARN of the signer role of the clusters in this account (signer-role mode, when there are such clusters), else null."
   value       = try(aws_iam_role.signer[0].arn, null)
+}
+
+output "cross_account_signers" {
+  description = "Per other AWS account with clusters: the inputs of its module cross-account-signer (execution_role_arn, db_connect_admin_cluster_arns, db_connect_cluster_arns). Independent of cross_account_signer_roles (no cycle when a root feeds it to that module)."
+  value       = local.cross_account_signers
+}
+
+output "hyperdrive_targets" {
+  description = "HYPERDRIVE_TARGETS as the function reads it (JSON): the targets in snake_case, unset fields left out, signer_role_arn on those of other accounts."
+  value       = local.targets_json
+}
+
+output "assumed_signer_role_arns" {
+  description = "The roles the execution role may assume: this account's signer role (signer-role mode) and the cross-account roles in use."
+  value       = concat(local.create_signer_role ? [aws_iam_role.signer[0].arn] : [], local.cross_account_role_arns)
+}
+
+output "database_grants" {
+  description = "For every target whose user is not admin: the AWS IAM GRANT statement to run once, connected as admin, on its cluster (host), so that the role signing its tokens may log in as that user."
+  value       = local.database_grants
 }
 
 output "long_term_keys_user_policy_arn" {
@@ -49,13 +69,13 @@ output "schedule_expression" {
 }
 
 output "guaranteed_token_lifetime_seconds" {
-  description = "Token lifetime the signing mode guarantees; null in execution-role mode, where it is unknown."
+  description = "Token lifetime guaranteed for every target; null when some target is signed in execution-role mode, where it is unknown."
   value       = local.guaranteed_lifetime_seconds
 }
 
 output "token_lifetime_warning" {
   description = "Non-null in execution-role mode: why the real token lifetime is unknown."
-  value       = var.signing_mode == "execution-role" ? "execution-role mode: the real token lifetime is unknown (AWS does not publish how long the execution role's credentials last); the schedule is kept at ${local.interval_minutes} minutes. Prefer signer-role." : null
+  value       = local.lifetime_unknown ? "execution-role mode: the real token lifetime is unknown (AWS does not publish how long the execution role's credentials last); the schedule is kept at ${local.interval_minutes} minutes. Prefer signer-role." : null
 }
 
 output "failure_queue_arn" {
@@ -74,10 +94,31 @@ output "alarm_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Names of the errors, missed-runs and failed-events alarms."
-  value = [
-    aws_cloudwatch_metric_alarm.errors.alarm_name,
-    aws_cloudwatch_metric_alarm.missed_runs.alarm_name,
-    aws_cloudwatch_metric_alarm.failed_events.alarm_name,
-  ]
+  description = "Names of the errors, missed-runs, failed-events and delivery-failures alarms."
+  value       = [for a in local.alarms : a.alarm_name]
+}
+
+output "alarm_arns" {
+  description = "ARNs of the same alarms (for a topic policy of your own: aws:SourceArn)."
+  value       = [for a in local.alarms : a.arn]
+}
+
+output "log_group_name" {
+  description = "The function's log group."
+  value       = aws_cloudwatch_log_group.this.name
+}
+
+output "log_group_arn" {
+  description = "ARN of the function's log group."
+  value       = aws_cloudwatch_log_group.this.arn
+}
+
+output "schedule_rule_name" {
+  description = "The EventBridge rule that runs the function."
+  value       = aws_cloudwatch_event_rule.schedule.name
+}
+
+output "schedule_rule_arn" {
+  description = "ARN of the EventBridge rule."
+  value       = aws_cloudwatch_event_rule.schedule.arn
 }

@@ -11,7 +11,7 @@ mock_provider "aws" {
     defaults = { account_id = "111122223333" }
   }
   mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
+    defaults = { id = "us-east-1", name = "us-east-1" }
   }
 }
 
@@ -28,8 +28,8 @@ run "defaults_through_the_example" {
     error_message = "Null inputs must give the module's defaults (signer-role, 15 minutes)."
   }
   assert {
-    condition     = output.function_name == "hyperdrive-dsql-rotator" && length(output.alarm_names) == 3
-    error_message = "Default function name and three alarms."
+    condition     = output.function_name == "hyperdrive-dsql-rotator" && length(output.alarm_names) == 4 && output.log_group_name == "/aws/lambda/hyperdrive-dsql-rotator"
+    error_message = "Default function name, four alarms, the log group."
   }
 }
 
@@ -46,3 +46,4 @@ run "long_term_keys_through_the_example" {
     error_message = "long-term-keys runs daily, without a signer role."
   }
 }
+

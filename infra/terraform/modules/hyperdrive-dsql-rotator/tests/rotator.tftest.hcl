@@ -12,19 +12,19 @@ mock_provider "aws" {
     defaults = { account_id = "111122223333" }
   }
   mock_data "aws_region" {
-    defaults = { name = "us-east-1" }
+    defaults = { id = "us-east-1", name = "us-east-1" }
   }
 }
 
 override_resource {
   target          = aws_iam_role.execution
   override_during = plan
-  values          = { arn = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-execution" }
+  values          = { arn = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-exec-us-east-1" }
 }
 override_resource {
   target          = aws_iam_role.signer
   override_during = plan
-  values          = { arn = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer" }
+  values          = { arn = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1" }
 }
 override_resource {
   target          = aws_secretsmanager_secret.cloudflare_api_token
@@ -59,6 +59,26 @@ override_resource {
   override_during = plan
   values          = { arn = "arn:aws:events:us-east-1:111122223333:rule/hyperdrive-dsql-rotator-schedule" }
 }
+override_resource {
+  target          = aws_cloudwatch_metric_alarm.errors
+  override_during = plan
+  values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-errors" }
+}
+override_resource {
+  target          = aws_cloudwatch_metric_alarm.missed_runs
+  override_during = plan
+  values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-missed-runs" }
+}
+override_resource {
+  target          = aws_cloudwatch_metric_alarm.failed_events
+  override_during = plan
+  values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-failed-events" }
+}
+override_resource {
+  target          = aws_cloudwatch_metric_alarm.delivery_failures
+  override_during = plan
+  values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-delivery-failures" }
+}
 
 variables {
   cloudflare_account_id = "0123456789abcdef0123456789abcdef"
@@ -78,17 +98,17 @@ run "function_defaults" {
       aws_lambda_function.this.architectures == tolist(["x86_64"]) &&
       aws_lambda_function.this.memory_size == 128 &&
       aws_lambda_function.this.timeout == 300 &&
-      aws_lambda_function.this.reserved_concurrent_executions == 1
+      coalesce(aws_lambda_function.this.reserved_concurrent_executions, -1) == -1
     )
-    error_message = "The function must be provided.al2023/bootstrap, x86_64, 128 MB, 300 s, reserved concurrency 1."
+    error_message = "The function must be provided.al2023/bootstrap, x86_64, 128 MB, 300 s, no reserved concurrency."
   }
   assert {
     condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON" && aws_lambda_function.this.logging_config[0].log_group == "/aws/lambda/hyperdrive-dsql-rotator"
     error_message = "The function must log JSON to its own log group."
   }
   assert {
-    condition     = aws_cloudwatch_log_group.this.retention_in_days == 30
-    error_message = "Log retention must default to 30 days."
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 30 && aws_cloudwatch_log_group.this.skip_destroy == false
+    error_message = "Log retention must default to 30 days, the group destroyed with the module (Terraform's convention)."
   }
   assert {
     condition = aws_lambda_function.this.environment[0].variables == tomap({
@@ -96,7 +116,7 @@ run "function_defaults" {
       CLOUDFLARE_API_TOKEN_SECRET_ID = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created"
       HYPERDRIVE_TARGETS             = "[{\"host\":\"abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws\",\"name\":\"orders\"},{\"host\":\"zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws\",\"name\":\"reports\",\"user\":\"reader\"}]"
       TOKEN_TTL_SECONDS              = "604800"
-      SIGNER_ROLE_ARN                = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer"
+      SIGNER_ROLE_ARN                = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1"
       SIGNER_SESSION_SECONDS         = "3600"
     })
     error_message = "Environment: ${jsonencode(aws_lambda_function.this.environment[0].variables)}"
@@ -113,6 +133,15 @@ run "function_defaults" {
     condition     = output.guaranteed_token_lifetime_seconds == 3600 && output.token_lifetime_warning == null
     error_message = "signer-role guarantees min(TTL, session) = 3600 s and warns of nothing."
   }
+  assert {
+    condition = (
+      output.log_group_name == "/aws/lambda/hyperdrive-dsql-rotator" &&
+      output.log_group_arn == "arn:aws:logs:us-east-1:111122223333:log-group:/aws/lambda/hyperdrive-dsql-rotator" &&
+      output.schedule_rule_name == "hyperdrive-dsql-rotator-schedule" &&
+      output.schedule_rule_arn == "arn:aws:events:us-east-1:111122223333:rule/hyperdrive-dsql-rotator-schedule"
+    )
+    error_message = "The log group and the rule are outputs."
+  }
 }
 
 run "function_optional_settings" {
@@ -121,6 +150,10 @@ run "function_optional_settings" {
   variables {
     architecture                    = "arm64"
     log_retention_days              = 90
+    log_group_skip_destroy          = true
+    memory_size                     = 256
+    timeout_seconds                 = 120
+    reserved_concurrent_executions  = 1
     cloudflare_account_id           = null
     cloudflare_api_token_secret_key = "token"
     token_ttl_seconds               = 3600
@@ -141,8 +174,12 @@ run "function_optional_settings" {
   }
 
   assert {
-    condition     = aws_lambda_function.this.architectures == tolist(["arm64"]) && aws_cloudwatch_log_group.this.retention_in_days == 90
-    error_message = "arm64 and the retention must be selectable."
+    condition     = aws_lambda_function.this.architectures == tolist(["arm64"]) && aws_cloudwatch_log_group.this.retention_in_days == 90 && aws_cloudwatch_log_group.this.skip_destroy
+    error_message = "arm64, the retention and skip_destroy must be selectable."
+  }
+  assert {
+    condition     = aws_lambda_function.this.memory_size == 256 && aws_lambda_function.this.timeout == 120 && aws_lambda_function.this.reserved_concurrent_executions == 1
+    error_message = "Memory, timeout and reserved concurrency are inputs."
   }
   assert {
     condition = jsondecode(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS) == [{
@@ -157,6 +194,10 @@ run "function_optional_settings" {
       origin_connection_limit = 20
     }]
     error_message = "Every target field must reach HYPERDRIVE_TARGETS: ${aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS}"
+  }
+  assert {
+    condition     = strcontains(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS, "\"port\":5432") && strcontains(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS, "\"origin_connection_limit\":20")
+    error_message = "Numbers stay JSON numbers."
   }
   assert {
     condition = (
@@ -175,13 +216,24 @@ run "function_optional_settings" {
   }
 }
 
+run "null_fields_are_left_out" {
+  command = plan
+  variables {
+    targets = [{ name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", user = null, caching = { disabled = true, max_age = null } }]
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS) == [{ name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", caching = { disabled = true } }]
+    error_message = "Null means unset, as in the function: ${aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS}"
+  }
+}
+
 run "signer_role_trust_and_grants" {
   command = plan
 
   assert {
     condition = jsondecode(aws_iam_role.signer[0].assume_role_policy).Statement == [{
       Effect    = "Allow"
-      Principal = { AWS = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-execution" }
+      Principal = { AWS = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-exec-us-east-1" }
       Action    = "sts:AssumeRole"
     }]
     error_message = "The signer role must trust the execution role only."
@@ -209,6 +261,40 @@ run "signer_role_trust_and_grants" {
   }
 }
 
+run "iam_names_hold_the_region_and_take_path_and_boundary" {
+  command = plan
+  variables {
+    iam_path                 = "/hyperdrive/"
+    permissions_boundary_arn = "arn:aws:iam::111122223333:policy/platform-boundary"
+  }
+  assert {
+    condition     = aws_iam_role.execution.name == "hyperdrive-dsql-rotator-exec-us-east-1" && aws_iam_role.signer[0].name == "hyperdrive-dsql-rotator-signer-us-east-1"
+    error_message = "IAM names are global to the account: they hold the region."
+  }
+  assert {
+    condition = alltrue([for r in [aws_iam_role.execution, aws_iam_role.signer[0]] :
+      r.path == "/hyperdrive/" && r.permissions_boundary == "arn:aws:iam::111122223333:policy/platform-boundary"
+    ])
+    error_message = "Every role gets the path and the permissions boundary."
+  }
+}
+
+run "iam_name_too_long_for_the_region_refused" {
+  command = plan
+  variables {
+    function_name = "a-very-long-function-name-for-the-hyperdrive-rotator"
+  }
+  expect_failures = [var.function_name]
+}
+
+run "bad_iam_path_refused" {
+  command = plan
+  variables {
+    iam_path = "hyperdrive"
+  }
+  expect_failures = [var.iam_path]
+}
+
 run "execution_role_grants" {
   command = plan
 
@@ -218,10 +304,10 @@ run "execution_role_grants" {
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.assume_signer[0].policy).Statement == [{
-      Sid      = "AssumeSignerRole"
+      Sid      = "AssumeSignerRoles"
       Effect   = "Allow"
       Action   = "sts:AssumeRole"
-      Resource = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer"
+      Resource = ["arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1"]
     }]
     error_message = "The execution role may assume the signer role and nothing else, from a separate policy."
   }
@@ -231,7 +317,7 @@ run "execution_role_grants" {
       ["secretsmanager:GetSecretValue", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created"]],
       ["sqs:SendMessage", "arn:aws:sqs:us-east-1:111122223333:hyperdrive-dsql-rotator-failures"],
     ]
-    error_message = "The execution role writes its logs, reads its one secret, sends to its queue: ${aws_iam_role_policy.execution.policy}"
+    error_message = "The execution role writes its logs, reads its one secret, only sends to its queue: ${aws_iam_role_policy.execution.policy}"
   }
 }
 
@@ -246,14 +332,47 @@ run "secret_created_empty" {
     condition     = strcontains(output.put_token_command, "put-secret-value") && strcontains(aws_secretsmanager_secret.cloudflare_api_token[0].description, "put-secret-value")
     error_message = "The created secret must say how to put the token in."
   }
+  assert {
+    condition     = aws_secretsmanager_secret.cloudflare_api_token[0].recovery_window_in_days == 30
+    error_message = "The recovery window defaults to AWS's 30 days."
+  }
+}
+
+run "secret_recovery_window" {
+  command = plan
+  variables {
+    secret_recovery_window_days             = 0
+    cloudflare_api_token_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.cloudflare_api_token[0].recovery_window_in_days == 0 && aws_secretsmanager_secret.cloudflare_api_token[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
+    error_message = "secret_recovery_window_days = 0 deletes at once (a re-create with the same name works); the created secret uses its key."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Condition if s.Action == "kms:Decrypt"] == [{
+      StringEquals = {
+        "kms:ViaService"                  = ["secretsmanager.us-east-1.amazonaws.com"]
+        "kms:EncryptionContext:SecretARN" = ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created"]
+      }
+    }]
+    error_message = "kms:Decrypt bound to the created secret."
+  }
+}
+
+run "bad_recovery_window_refused" {
+  command = plan
+  variables {
+    secret_recovery_window_days = 3
+  }
+  expect_failures = [var.secret_recovery_window_days]
 }
 
 run "existing_secret_and_kms_key" {
   command = plan
 
   variables {
-    cloudflare_api_token_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"
-    kms_key_arn                     = "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
+    cloudflare_api_token_secret_arn         = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"
+    cloudflare_api_token_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
   }
 
   assert {
@@ -268,10 +387,47 @@ run "existing_secret_and_kms_key" {
   }
   assert {
     condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [s.Resource, s.Condition] if s.Action == "kms:Decrypt"] == [
-      ["arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012", { StringEquals = { "kms:ViaService" = ["secretsmanager.us-east-1.amazonaws.com"] } }]
+      ["arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012", { StringEquals = {
+        "kms:ViaService"                  = ["secretsmanager.us-east-1.amazonaws.com"]
+        "kms:EncryptionContext:SecretARN" = ["arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"]
+      } }]
     ]
-    error_message = "kms:Decrypt only on the key, only through Secrets Manager."
+    error_message = "kms:Decrypt only on the key, only through Secrets Manager, only for that secret."
   }
+}
+
+run "a_kms_key_per_secret" {
+  command = plan
+  variables {
+    cloudflare_api_token_secret_arn         = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"
+    cloudflare_api_token_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
+    signing_mode                            = "long-term-keys"
+    long_term_keys_secret_arn               = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
+    long_term_keys_secret_kms_key_arn       = "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [s.Resource, s.Condition.StringEquals["kms:EncryptionContext:SecretARN"]] if s.Action == "kms:Decrypt"] == [
+      ["arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"]],
+      ["arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"]],
+    ]
+    error_message = "Each key may decrypt only its own secret."
+  }
+}
+
+run "kms_alias_refused" {
+  command = plan
+  variables {
+    cloudflare_api_token_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:alias/secrets"
+  }
+  expect_failures = [var.cloudflare_api_token_secret_kms_key_arn]
+}
+
+run "bad_cloudflare_account_refused" {
+  command = plan
+  variables {
+    cloudflare_account_id = "0123456789abcdef"
+  }
+  expect_failures = [var.cloudflare_account_id]
 }
 
 run "signer_role_schedule_30_minutes_allowed" {
@@ -299,6 +455,45 @@ run "signer_role_daily_refused" {
     schedule_interval_minutes = 1440
   }
   expect_failures = [var.schedule_interval_minutes]
+}
+
+run "schedule_shorter_than_timeout_refused" {
+  command = plan
+  variables {
+    schedule_interval_minutes = 5
+  }
+  expect_failures = [var.schedule_interval_minutes]
+}
+
+run "schedule_of_timeout_plus_a_minute_allowed" {
+  command = plan
+  variables {
+    timeout_seconds           = 60
+    schedule_interval_minutes = 2
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == "rate(2 minutes)"
+    error_message = "A 60 s timeout allows a 2-minute schedule."
+  }
+}
+
+run "long_timeout_lengthens_default" {
+  command = plan
+  variables {
+    timeout_seconds = 900
+  }
+  assert {
+    condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == "rate(16 minutes)"
+    error_message = "A 15-minute timeout needs 16 minutes between runs."
+  }
+}
+
+run "no_schedule_fits_refused" {
+  command = plan
+  variables {
+    token_ttl_seconds = 600
+  }
+  expect_failures = [aws_cloudwatch_event_rule.schedule]
 }
 
 run "short_session_shortens_default" {
@@ -360,6 +555,10 @@ run "long_term_keys" {
   assert {
     condition     = aws_cloudwatch_metric_alarm.missed_runs.period == 86400 && output.guaranteed_token_lifetime_seconds == 604800
     error_message = "Missed-runs alarm period follows the daily schedule."
+  }
+  assert {
+    condition     = output.database_grants[0].statement == "AWS IAM GRANT reader TO '<ARN of the IAM user whose keys are in the long-term-keys secret>';"
+    error_message = "In long-term-keys mode the grant names the IAM user, made outside the module: ${jsonencode(output.database_grants)}"
   }
 }
 
@@ -435,6 +634,10 @@ run "execution_role" {
     ]
     error_message = "The execution role holds the DSQL grants itself."
   }
+  assert {
+    condition     = output.database_grants[0].statement == "AWS IAM GRANT reader TO 'arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-exec-us-east-1';"
+    error_message = "In execution-role mode the grant names the execution role."
+  }
 }
 
 run "execution_role_refuses_16_minutes" {
@@ -449,18 +652,18 @@ run "execution_role_refuses_16_minutes" {
 run "no_wildcard_on_dsql_or_secrets" {
   command = plan
   variables {
-    signing_mode = "execution-role"
+    signing_mode                            = "execution-role"
+    cloudflare_api_token_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
   }
   expect_failures = [check.execution_role_token_lifetime]
 
   assert {
-    condition = alltrue([for s in concat(
-      jsondecode(aws_iam_role_policy.execution.policy).Statement,
-      ) : !anytrue([for a in flatten([s.Action]) : can(regex("^(dsql|secretsmanager):|^\\*$", a))]) || (
-      !contains(flatten([s.Resource]), "*") &&
-      (s.Effect != "Allow" || alltrue([for r in flatten([s.Resource]) : !strcontains(r, "*")]))
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement :
+      !anytrue([for a in flatten([s.Action]) : can(regex("^(dsql|secretsmanager|kms|sts):|^\\*$", a))]) || (
+        !contains(flatten([s.Resource]), "*") &&
+        (s.Effect != "Allow" || alltrue([for r in flatten([s.Resource]) : !strcontains(r, "*")]))
     )])
-    error_message = "No dsql or secretsmanager action may have a * resource."
+    error_message = "No dsql, secretsmanager, kms or sts action may have a * resource."
   }
 }
 
@@ -475,24 +678,156 @@ run "no_region_deny_when_disabled" {
   }
 }
 
-run "explicit_cluster_arn" {
+run "explicit_cluster_arn_in_this_account" {
   command = plan
   variables {
     targets = [
-      { name = "a", host = "explicitcluster.dsql.us-east-2.on.aws", cluster_arn = "arn:aws:dsql:us-east-2:444455556666:cluster/explicitcluster" },
+      { name = "a", host = "explicitcluster.dsql.us-east-2.on.aws", cluster_arn = "arn:aws:dsql:us-east-2:111122223333:cluster/explicitcluster" },
       { name = "b", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
       { name = "c", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", user = "admin", database = "other" },
+      { name = "d", host = "db.example.com", region = "us-east-1", cluster_arn = "arn:aws:dsql:us-east-1:111122223333:cluster/customdns" },
     ]
   }
   assert {
     condition = [for s in jsondecode(aws_iam_role_policy.signer_dsql[0].policy).Statement : [s.Action, s.Resource] if s.Effect == "Allow"] == [
-      ["dsql:DbConnectAdmin", ["arn:aws:dsql:us-east-2:444455556666:cluster/explicitcluster", "arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz"]],
+      ["dsql:DbConnectAdmin", [
+        "arn:aws:dsql:us-east-2:111122223333:cluster/explicitcluster",
+        "arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz",
+        "arn:aws:dsql:us-east-1:111122223333:cluster/customdns",
+      ]],
     ]
     error_message = "Explicit ARNs are used as given; one cluster appears once."
   }
   assert {
-    condition     = !strcontains(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS, "cluster_arn")
-    error_message = "cluster_arn is for IAM only, never passed to the function."
+    condition     = !strcontains(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS, "cluster_arn") && !strcontains(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS, "signer_role_arn")
+    error_message = "cluster_arn is for IAM only, never passed to the function; no signer_role_arn in this account."
+  }
+}
+
+run "cross_account_clusters" {
+  command = plan
+  variables {
+    targets = [
+      { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
+      { name = "billing", host = "billingcluster.dsql.us-west-2.on.aws", cluster_arn = "arn:aws:dsql:us-west-2:444455556666:cluster/billingcluster" },
+      { name = "ledger", host = "ledgercluster.dsql.us-west-2.on.aws", cluster_arn = "arn:aws:dsql:us-west-2:444455556666:cluster/ledgercluster", user = "ledger_writer" },
+    ]
+    cross_account_signer_roles = { "444455556666" = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" }
+  }
+  assert {
+    condition = jsondecode(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS) == [
+      { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
+      { name = "billing", host = "billingcluster.dsql.us-west-2.on.aws", signer_role_arn = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" },
+      { name = "ledger", host = "ledgercluster.dsql.us-west-2.on.aws", user = "ledger_writer", signer_role_arn = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" },
+    ]
+    error_message = "Targets of the other account get its signer_role_arn: ${aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS}"
+  }
+  assert {
+    condition = jsondecode(aws_iam_role_policy.assume_signer[0].policy).Statement[0].Resource == [
+      "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1",
+      "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2",
+    ]
+    error_message = "The execution role may assume exactly the local signer role and the other account's role."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.signer_dsql[0].policy).Statement : s.Resource if s.Effect == "Allow"] == [
+      ["arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz"],
+    ]
+    error_message = "The other account's clusters stay out of the local signer role."
+  }
+  assert {
+    condition = jsonencode(output.cross_account_signers) == jsonencode({
+      "444455556666" = {
+        execution_role_arn            = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-exec-us-east-1"
+        db_connect_admin_cluster_arns = ["arn:aws:dsql:us-west-2:444455556666:cluster/billingcluster"]
+        db_connect_cluster_arns       = ["arn:aws:dsql:us-west-2:444455556666:cluster/ledgercluster"]
+      }
+    })
+    error_message = "The inputs of the other account's signer module: ${jsonencode(output.cross_account_signers)}"
+  }
+  assert {
+    condition = output.database_grants == [{
+      target     = "ledger"
+      host       = "ledgercluster.dsql.us-west-2.on.aws"
+      user       = "ledger_writer"
+      signer_arn = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2"
+      statement  = "AWS IAM GRANT ledger_writer TO 'arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2';"
+    }]
+    error_message = "The non-admin user of the other account is granted to that account's signer role: ${jsonencode(output.database_grants)}"
+  }
+}
+
+run "cross_account_cluster_without_a_role_refused" {
+  command = plan
+  variables {
+    targets = [
+      { name = "billing", host = "billingcluster.dsql.us-west-2.on.aws", cluster_arn = "arn:aws:dsql:us-west-2:444455556666:cluster/billingcluster" },
+    ]
+  }
+  expect_failures = [var.targets]
+}
+
+run "cross_account_map_checked" {
+  command = plan
+  variables {
+    cross_account_signer_roles = { "444455556666" = "arn:aws:iam::777788889999:role/x" }
+  }
+  expect_failures = [var.cross_account_signer_roles]
+}
+
+run "cross_account_map_own_account_refused" {
+  command = plan
+  variables {
+    cross_account_signer_roles = { "111122223333" = "arn:aws:iam::111122223333:role/x" }
+  }
+  expect_failures = [var.cross_account_signer_roles]
+}
+
+run "unused_cross_account_role_warned_not_granted" {
+  command = plan
+  variables {
+    cross_account_signer_roles = { "444455556666" = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" }
+  }
+  expect_failures = [check.unused_cross_account_signer_roles]
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.assume_signer[0].policy).Statement[0].Resource == ["arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1"]
+    error_message = "An unused role is not granted."
+  }
+}
+
+run "every_cluster_elsewhere" {
+  command = plan
+  variables {
+    signing_mode = "execution-role"
+    targets = [
+      { name = "billing", host = "billingcluster.dsql.us-west-2.on.aws", cluster_arn = "arn:aws:dsql:us-west-2:444455556666:cluster/billingcluster" },
+    ]
+    cross_account_signer_roles = { "444455556666" = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" }
+  }
+  assert {
+    condition     = output.guaranteed_token_lifetime_seconds == 3600 && output.token_lifetime_warning == null
+    error_message = "Signed by the cross-account role only, the lifetime is known even in execution-role mode."
+  }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s if can(regex("^dsql:", try(s.Action[0], s.Action)))]) == 0
+    error_message = "No DSQL grant here for clusters elsewhere."
+  }
+}
+
+run "long_term_keys_with_a_cluster_elsewhere" {
+  command = plan
+  variables {
+    signing_mode              = "long-term-keys"
+    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
+    targets = [
+      { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
+      { name = "billing", host = "billingcluster.dsql.us-west-2.on.aws", cluster_arn = "arn:aws:dsql:us-west-2:444455556666:cluster/billingcluster" },
+    ]
+    cross_account_signer_roles = { "444455556666" = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" }
+  }
+  assert {
+    condition     = output.guaranteed_token_lifetime_seconds == 3600 && aws_cloudwatch_event_rule.schedule.schedule_expression == "rate(30 minutes)"
+    error_message = "The one-hour cross-account role sets the schedule."
   }
 }
 
@@ -516,6 +851,7 @@ run "failure_destination_and_alarms" {
       aws_cloudwatch_metric_alarm.errors.metric_name == "Errors" &&
       aws_cloudwatch_metric_alarm.errors.namespace == "AWS/Lambda" &&
       aws_cloudwatch_metric_alarm.errors.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.errors.period == 300 &&
       aws_cloudwatch_metric_alarm.errors.threshold == 1 &&
       aws_cloudwatch_metric_alarm.errors.comparison_operator == "GreaterThanOrEqualToThreshold" &&
       aws_cloudwatch_metric_alarm.errors.treat_missing_data == "notBreaching" &&
@@ -532,17 +868,37 @@ run "failure_destination_and_alarms" {
       aws_cloudwatch_metric_alarm.missed_runs.datapoints_to_alarm == 2 &&
       aws_cloudwatch_metric_alarm.missed_runs.threshold == 1 &&
       aws_cloudwatch_metric_alarm.missed_runs.comparison_operator == "LessThanThreshold" &&
-      aws_cloudwatch_metric_alarm.missed_runs.treat_missing_data == "breaching"
+      aws_cloudwatch_metric_alarm.missed_runs.treat_missing_data == "missing"
     )
-    error_message = "Invocations < 1 over two schedule periods, missing data breaching."
+    error_message = "Invocations < 1 over two schedule periods; missing data stays missing, so a fresh deployment is not in ALARM."
   }
   assert {
-    condition     = aws_cloudwatch_metric_alarm.failed_events.metric_name == "ApproximateNumberOfMessagesVisible" && aws_cloudwatch_metric_alarm.failed_events.dimensions == tomap({ QueueName = "hyperdrive-dsql-rotator-failures" })
-    error_message = "An alarm watches the failure queue."
+    condition = (
+      aws_cloudwatch_metric_alarm.failed_events.namespace == "AWS/SQS" &&
+      aws_cloudwatch_metric_alarm.failed_events.metric_name == "NumberOfMessagesSent" &&
+      aws_cloudwatch_metric_alarm.failed_events.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.failed_events.period == 300 &&
+      aws_cloudwatch_metric_alarm.failed_events.threshold == 1 &&
+      aws_cloudwatch_metric_alarm.failed_events.treat_missing_data == "notBreaching" &&
+      aws_cloudwatch_metric_alarm.failed_events.dimensions == tomap({ QueueName = "hyperdrive-dsql-rotator-failures" })
+    )
+    error_message = "One alarm per event sent to the failure queue, not while messages sit in it."
   }
   assert {
-    condition     = length(aws_sns_topic.alarms) == 0 && length(aws_cloudwatch_metric_alarm.errors.alarm_actions) == 0 && output.alarm_topic_arn == null
-    error_message = "No topic and no alarm action by default."
+    condition = (
+      aws_cloudwatch_metric_alarm.delivery_failures.namespace == "AWS/Events" &&
+      aws_cloudwatch_metric_alarm.delivery_failures.metric_name == "FailedInvocations" &&
+      aws_cloudwatch_metric_alarm.delivery_failures.statistic == "Sum" &&
+      aws_cloudwatch_metric_alarm.delivery_failures.threshold == 1 &&
+      aws_cloudwatch_metric_alarm.delivery_failures.comparison_operator == "GreaterThanOrEqualToThreshold" &&
+      aws_cloudwatch_metric_alarm.delivery_failures.treat_missing_data == "notBreaching" &&
+      aws_cloudwatch_metric_alarm.delivery_failures.dimensions == tomap({ RuleName = "hyperdrive-dsql-rotator-schedule" })
+    )
+    error_message = "EventBridge delivery failures alarm."
+  }
+  assert {
+    condition     = length(aws_sns_topic.alarms) == 0 && length(aws_cloudwatch_metric_alarm.errors.alarm_actions) == 0 && output.alarm_topic_arn == null && length(output.alarm_names) == 4
+    error_message = "No topic and no alarm action by default; four alarms."
   }
 }
 
@@ -553,10 +909,14 @@ run "existing_alarm_topic" {
   }
   assert {
     condition = length(aws_sns_topic.alarms) == 0 && alltrue([
-      for a in [aws_cloudwatch_metric_alarm.errors, aws_cloudwatch_metric_alarm.missed_runs, aws_cloudwatch_metric_alarm.failed_events] :
-      a.alarm_actions == toset(["arn:aws:sns:us-east-1:111122223333:ops-alarms"])
+      for a in [aws_cloudwatch_metric_alarm.errors, aws_cloudwatch_metric_alarm.missed_runs, aws_cloudwatch_metric_alarm.failed_events, aws_cloudwatch_metric_alarm.delivery_failures] :
+      a.alarm_actions == toset(["arn:aws:sns:us-east-1:111122223333:ops-alarms"]) && a.ok_actions == toset(["arn:aws:sns:us-east-1:111122223333:ops-alarms"])
     ])
-    error_message = "All alarms notify the existing topic."
+    error_message = "All alarms notify the existing topic of ALARM and OK."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.missed_runs.insufficient_data_actions == toset(["arn:aws:sns:us-east-1:111122223333:ops-alarms"]) && length(coalesce(aws_cloudwatch_metric_alarm.errors.insufficient_data_actions, [])) == 0
+    error_message = "Missed runs also notify INSUFFICIENT_DATA (a stall), the others not."
   }
 }
 
@@ -575,8 +935,27 @@ run "created_alarm_topic_with_email" {
     error_message = "alarm_email creates a topic with an email subscription, notified by the alarms."
   }
   assert {
+    condition = jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement[0] == {
+      Sid       = "AllowTheRotatorAlarms"
+      Effect    = "Allow"
+      Principal = { Service = "cloudwatch.amazonaws.com" }
+      Action    = "sns:Publish"
+      Resource  = "arn:aws:sns:us-east-1:111122223333:hyperdrive-dsql-rotator-alarms"
+      Condition = {
+        StringEquals = { "aws:SourceAccount" = "111122223333" }
+        ArnEquals = { "aws:SourceArn" = [
+          "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-errors",
+          "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-missed-runs",
+          "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-failed-events",
+          "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-delivery-failures",
+        ] }
+      }
+    }
+    error_message = "The topic admits exactly these alarms (as the CDK construct does): ${aws_sns_topic_policy.alarms[0].policy}"
+  }
+  assert {
     condition     = [for s in jsondecode(aws_sns_topic_policy.alarms[0].policy).Statement : s.Effect] == ["Allow", "Deny"]
-    error_message = "The topic admits this account's alarms and refuses insecure transport."
+    error_message = "The topic refuses insecure transport."
   }
 }
 
@@ -589,18 +968,36 @@ run "topic_inputs_conflict" {
   expect_failures = [var.alarm_topic_arn]
 }
 
-run "bad_host_refused" {
+run "database_grants" {
   command = plan
   variables {
-    targets = [{ name = "a", host = "db.example.com" }]
+    targets = [
+      { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
+      { name = "reports", host = "ZYXWVUTSRQPONMLKJIHGFEDCBA.dsql.eu-west-1.on.aws", user = "reader" },
+      { name = "audit", host = "zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws", user = "Auditor" },
+    ]
+  }
+  assert {
+    condition = [for g in output.database_grants : [g.target, g.host, g.statement]] == [
+      ["reports", "zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws", "AWS IAM GRANT reader TO 'arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1';"],
+      ["audit", "zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws", "AWS IAM GRANT \"Auditor\" TO 'arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1';"],
+    ]
+    error_message = "One AWS IAM GRANT per non-admin target, to its signer role: ${jsonencode(output.database_grants)}"
+  }
+}
+
+run "targets_not_a_list_refused" {
+  command = plan
+  variables {
+    targets = { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" }
   }
   expect_failures = [var.targets]
 }
 
-run "region_contradicting_host_refused" {
+run "empty_targets_refused" {
   command = plan
   variables {
-    targets = [{ name = "a", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", region = "eu-west-1" }]
+    targets = []
   }
   expect_failures = [var.targets]
 }
@@ -614,6 +1011,20 @@ run "duplicate_names_refused" {
     ]
   }
   expect_failures = [var.targets]
+}
+
+run "same_name_in_two_cloudflare_accounts_allowed" {
+  command = plan
+  variables {
+    targets = [
+      { name = "a", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
+      { name = "a", host = "zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws", account_id = "ffffffffffffffffffffffffffffffff" },
+    ]
+  }
+  assert {
+    condition     = length(jsondecode(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS)) == 2
+    error_message = "Names are unique per Cloudflare account, as in the function."
+  }
 }
 
 run "missing_account_refused" {
@@ -646,4 +1057,48 @@ run "bad_retention_refused" {
     log_retention_days = 31
   }
   expect_failures = [var.log_retention_days]
+}
+
+run "bad_memory_refused" {
+  command = plan
+  variables {
+    memory_size = 64
+  }
+  expect_failures = [var.memory_size]
+}
+
+run "more_targets_than_the_lambda_environment_holds_refused" {
+  command = plan
+  variables {
+    targets = [for i in range(60) : { name = format("config-%d", i), host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" }]
+  }
+  expect_failures = [aws_lambda_function.this]
+}
+
+# Rules the function added after the release binary infra/test.sh may be given (not in the corpus yet).
+run "non_ascii_name_refused" {
+  command = plan
+  variables {
+    targets = [{ name = "orders\u200b-db", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" }]
+  }
+  expect_failures = [var.targets]
+}
+
+run "user_with_a_space_refused" {
+  command = plan
+  variables {
+    targets = [{ name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws", user = "read er" }]
+  }
+  expect_failures = [var.targets]
+}
+
+run "printable_ascii_name_with_inner_spaces_allowed" {
+  command = plan
+  variables {
+    targets = [{ name = "orders db (eu)", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" }]
+  }
+  assert {
+    condition     = jsondecode(aws_lambda_function.this.environment[0].variables.HYPERDRIVE_TARGETS)[0].name == "orders db (eu)"
+    error_message = "Spaces inside a name are the function's printable ASCII."
+  }
 }

@@ -163,11 +163,11 @@ def timed_run(label, n, accounts, faults=None, runs=3, product=None):
         if r == 0:
             cold = lines[0]["duration_ms"]
             first = lines[0].get("response") or {}
-            first_summary = first.get("summary") or {"error": lines[0].get("error_message")}
+            first_summary = first.get("summary") or {"error": (lines[0].get("error_message") or "")[:90]}
         durations.append(lines[1]["duration_ms"])
         peak = max(peak, max(l.get("peak_rss_kb", 0) for l in lines))
         res = lines[1].get("response") or {}
-        outcome = res.get("summary") or {"error": lines[1].get("error_message")}
+        outcome = res.get("summary") or {"error": (lines[1].get("error_message") or "")[:90]}
     return {"label": label, "first_ms": cold, "warm_ms": statistics.median(durations),
             "warm_all_ms": durations, "peak_rss_kb": peak, "summary": outcome, "first_summary": first_summary,
             "calls_per_run": calls}

@@ -13,13 +13,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-Usage: hyperdrive-dsql-rotator [--dry-run] [--event FILE|-] [--timeout SECONDS]
+Usage: hyperdrive-dsql-rotator [rotate|revoke] [--force] [--dry-run] [--event FILE|-] [--timeout SECONDS]
 
 Signs Aurora DSQL auth tokens and upserts one Cloudflare Hyperdrive config per target, once.
 Configuration comes from the environment (HYPERDRIVE_TARGETS, CLOUDFLARE_API_TOKEN_SECRET_ID, ...;
 see README.md). The run's report (JSON) goes to stdout, logs to stderr.
 
+Actions:
+  rotate             (the default) sign a fresh token for every target and push it
+  revoke             push fresh tokens everywhere, then invalidate every token signed before: the
+                     signer role's older sessions are denied, or the signer keys are rotated and
+                     the old key deactivated; a target that does not take its token blocks it
+
 Options:
+  --force            revoke even when a target did not take its fresh token (it goes dark)
   --dry-run          do everything up to the writes; actions are would_create / would_update
   --event FILE|-     read an invocation event (JSON object) from FILE, or stdin with -
   --timeout SECONDS  give up retrying after this long (default 300)
@@ -35,6 +42,9 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Parsed command-line arguments.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Args {
+    /// `rotate` or `revoke`, when given (else the event's, else rotate).
+    pub action: Option<String>,
+    pub force: bool,
     pub dry_run: bool,
     pub event: Option<String>,
     pub timeout: Duration,
@@ -50,6 +60,8 @@ pub enum Command {
 
 pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut parsed = Args {
+        action: None,
+        force: false,
         dry_run: false,
         event: None,
         timeout: DEFAULT_TIMEOUT,
@@ -80,10 +92,15 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Str
                     })?;
                 parsed.timeout = Duration::from_secs(secs);
             }
+            "rotate" | "revoke" if parsed.action.is_none() => parsed.action = Some(flag.clone()),
+            "--force" => parsed.force = true,
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
             other => return Err(format!("unknown argument {other:?}; see --help")),
         }
+    }
+    if parsed.force && parsed.action.as_deref() != Some("revoke") {
+        return Err("--force goes with revoke only: hyperdrive-dsql-rotator revoke --force".into());
     }
     Ok(Command::Run(parsed))
 }
@@ -128,7 +145,7 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
             print_report(&report);
             ExitCode::from(1)
         }
-        Err(e @ InvocationError::Initialization(_)) => {
+        Err(e @ (InvocationError::Initialization(_) | InvocationError::RotationStepFailed(_))) => {
             eprintln!("error: {e}");
             ExitCode::from(1)
         }
@@ -140,9 +157,15 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
 async fn invoke(args: &Args) -> Result<Report, InvocationError> {
     let settings =
         Settings::from_process_env().map_err(|e| InvocationError::Configuration(e.to_string()))?;
-    let mut request = read_event(args.event.as_deref())
-        .and_then(|v| Request::from_event(&v).map_err(|e| e.to_string()))
-        .map_err(InvocationError::InvalidEvent)?;
+    let mut event = read_event(args.event.as_deref()).map_err(InvocationError::InvalidEvent)?;
+    if let (Some(action), Some(object)) = (&args.action, event.as_object_mut()) {
+        object.insert("action".into(), action.as_str().into());
+        if args.force {
+            object.insert("force".into(), true.into());
+        }
+    }
+    let mut request =
+        Request::from_event(&event).map_err(|e| InvocationError::InvalidEvent(e.to_string()))?;
     request.dry_run |= args.dry_run;
     let context = Context::new(settings, &load_config().await)?;
     let invocation = Invocation {
@@ -177,6 +200,8 @@ mod tests {
         assert_eq!(
             parse(&[]).unwrap(),
             Command::Run(Args {
+                action: None,
+                force: false,
                 dry_run: false,
                 event: None,
                 timeout: DEFAULT_TIMEOUT
@@ -185,6 +210,8 @@ mod tests {
         assert_eq!(
             parse(&["--dry-run", "--event", "-", "--timeout=30"]).unwrap(),
             Command::Run(Args {
+                action: None,
+                force: false,
                 dry_run: true,
                 event: Some("-".into()),
                 timeout: Duration::from_secs(30)
@@ -193,8 +220,20 @@ mod tests {
         assert_eq!(
             parse(&["--event=e.json"]).unwrap(),
             Command::Run(Args {
+                action: None,
+                force: false,
                 dry_run: false,
                 event: Some("e.json".into()),
+                timeout: DEFAULT_TIMEOUT
+            })
+        );
+        assert_eq!(
+            parse(&["revoke", "--force", "--dry-run"]).unwrap(),
+            Command::Run(Args {
+                action: Some("revoke".into()),
+                force: true,
+                dry_run: true,
+                event: None,
                 timeout: DEFAULT_TIMEOUT
             })
         );
@@ -210,6 +249,12 @@ mod tests {
         assert!(parse(&["--timeout", "0"])
             .unwrap_err()
             .contains("from 1 to 86400"));
+        assert!(parse(&["--force"])
+            .unwrap_err()
+            .contains("goes with revoke only"));
+        assert!(parse(&["revoke", "rotate"])
+            .unwrap_err()
+            .contains("unknown argument \"rotate\""));
         assert!(parse(&["--dryrun"])
             .unwrap_err()
             .contains("unknown argument \"--dryrun\""));

@@ -3,8 +3,10 @@
 //! nothing remote.
 
 use crate::aws::credentials::{CredentialsError, SignerSource, SigningCredentials};
+use crate::aws::iam::Iam;
 use crate::aws::sdk::check_region;
-use crate::aws::secrets_manager::{cloudflare_token, SecretError, SecretsManager};
+use crate::aws::secret_contents::cloudflare_token;
+use crate::aws::secrets_manager::{SecretError, SecretsManager};
 use crate::cloudflare::Session;
 use crate::config::{ConfigError, Settings};
 use crate::jitter::{Jitter, RandomJitter};
@@ -22,6 +24,10 @@ pub struct Context {
     pub settings: Settings,
     pub secrets_manager: SecretsManager,
     pub signer: SignerSource,
+    /// IAM and STS, for the credential lifecycle (rotation, revoke).
+    pub iam: Iam,
+    /// STS, for the signer roles of targets in other AWS accounts.
+    pub sts: aws_sdk_sts::Client,
     /// The Cloudflare HTTP client (connection pool, TLS), reused by every run.
     pub cloudflare_http: reqwest::Client,
     pub clock: Arc<dyn Clock>,
@@ -56,6 +62,8 @@ impl Context {
         Ok(Context {
             secrets_manager: SecretsManager::new(sdk),
             signer: SignerSource::new(&settings.signer, sdk),
+            iam: Iam::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
             cloudflare_http: crate::cloudflare::http_client().map_err(BuildError::HttpClient)?,
             settings,
             clock: Arc::new(SystemClock),
@@ -104,6 +112,15 @@ impl Context {
         let id = &self.settings.token_secret_id;
         let value = self.secrets_manager.read(id).await?;
         cloudflare_token(id, &value, &self.settings.token_secret_key)
+    }
+
+    /// How long a signer role's session lasts: `SIGNER_SESSION_SECONDS` with a signer role, else
+    /// the default (an hour).
+    pub fn session_length(&self) -> std::time::Duration {
+        match &self.settings.signer {
+            crate::config::Signer::AssumeRole { session, .. } => *session,
+            _ => std::time::Duration::from_secs(crate::config::DEFAULT_SESSION_SECS),
+        }
     }
 
     /// Fresh signing credentials for this run.

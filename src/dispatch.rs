@@ -24,6 +24,11 @@ pub enum InvocationError {
     Initialization(String),
     /// The run happened and at least one target failed: the whole report.
     TargetsFailed(Box<Report>),
+    /// The action cannot be done in this configuration (a revoke with the execution role): why,
+    /// and what to change. Nothing was written.
+    Refused(String),
+    /// A Secrets Manager rotation step failed; Secrets Manager tries the rotation again later.
+    RotationStepFailed(String),
 }
 
 impl InvocationError {
@@ -33,6 +38,8 @@ impl InvocationError {
             InvocationError::InvalidEvent(_) => "InvalidEvent",
             InvocationError::Initialization(_) => "InitializationError",
             InvocationError::TargetsFailed(_) => "TargetsFailed",
+            InvocationError::Refused(_) => "ActionRefused",
+            InvocationError::RotationStepFailed(_) => "RotationStepFailed",
         }
     }
 }
@@ -42,7 +49,9 @@ impl fmt::Display for InvocationError {
         match self {
             InvocationError::Configuration(m)
             | InvocationError::InvalidEvent(m)
-            | InvocationError::Initialization(m) => f.write_str(m),
+            | InvocationError::Initialization(m)
+            | InvocationError::Refused(m)
+            | InvocationError::RotationStepFailed(m) => f.write_str(m),
             InvocationError::TargetsFailed(report) => f.write_str(&report.failure_summary()),
         }
     }
@@ -73,9 +82,18 @@ pub async fn dispatch(ctx: &Context, invocation: &Invocation) -> Result<Report, 
         .checked_add(invocation.time_limit)
         .unwrap_or_else(|| now + MAX_TIME_LIMIT);
     // Boxed: an action's future is deep (SDK, HTTP, retries), and the entry points' futures nest it.
-    let report = match request.action {
+    let report = match &request.action {
         ActionName::Rotate => {
             Box::pin(actions::rotate::run(ctx, &targets, dry_run, deadline)).await
+        }
+        ActionName::Revoke { force } => {
+            Box::pin(actions::revoke::run(
+                ctx, &targets, dry_run, *force, deadline,
+            ))
+            .await?
+        }
+        ActionName::RotationStep(step) => {
+            Box::pin(actions::rotation::run(ctx, step, deadline)).await?
         }
     };
     report.log();

@@ -319,3 +319,36 @@ async fn a_payload_that_is_not_json_is_an_invalid_event() {
     assert!(w.writes().is_empty());
     f.stop().await;
 }
+
+#[tokio::test]
+async fn a_secrets_manager_rotation_runs_through_the_lambda_runtime() {
+    use support::iam::*;
+    let w = World::new().await;
+    w.emulator.set_credentials(None);
+    let (user, first) = signer_user(&w).await;
+    let secret = unique("signer-keys");
+    put_secret(&w.sdk, &secret, &keys_json(&first)).await;
+    let env = w.env(&two_targets(), &[("SIGNER_CREDENTIALS_SECRET_ID", &secret)]);
+    let f = Function::start(&w, &env, &execution_role()).await;
+    response(&f.invoke(json!({}), Duration::from_secs(30)).await);
+    for step in ["createSecret", "setSecret", "testSecret", "finishSecret"] {
+        // What Secrets Manager sends (it names the secret by ARN; the name works too).
+        let inv = f
+            .invoke(
+                json!({"SecretId": secret, "ClientRequestToken": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "Step": step}),
+                Duration::from_secs(30),
+            )
+            .await;
+        response(&inv);
+    }
+    let keys = keys_of(&w, &user).await;
+    assert!(
+        keys.contains(&(first.access_key_id().to_owned(), false)),
+        "{keys:?}"
+    );
+    let new = keys.iter().find(|(_, active)| *active).unwrap().0.clone();
+    for c in w.emulator.configs(ACCOUNT) {
+        assert_eq!(signed_by(c.password.as_deref().unwrap()), new, "{}", c.name);
+    }
+    f.stop().await;
+}

@@ -644,3 +644,45 @@ async fn a_hanging_api_still_answers_before_the_deadline() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_target_with_its_own_signer_role_is_signed_by_that_role() {
+    let w = World::new().await;
+    w.emulator.set_credentials(None); // moto's assumed keys are random
+    let other_account_role = "arn:aws:iam::210987654321:role/hyperdrive-dsql-signer";
+    let targets = [
+        target("orders-db", HOST_A),
+        json!({"name": "remote-db", "host": HOST_B, "signer_role_arn": other_account_role}),
+    ];
+    let h = w.handler(&targets, &[]);
+    let report = h.handle(event(json!({}), 60)).await.expect("run succeeds");
+    let configs = w.emulator.configs(ACCOUNT);
+    let token_of = |name: &str| {
+        configs
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap()
+            .password
+            .clone()
+            .unwrap()
+    };
+    assert!(
+        token_of("orders-db").contains(ACCESS_KEY),
+        "the function's own keys"
+    );
+    let remote = token_of("remote-db");
+    assert!(
+        remote.contains("X-Amz-Security-Token=") && !remote.contains(ACCESS_KEY),
+        "signed with the role's session"
+    );
+    // The function-wide keys have no expiry; the role's session does (an hour by default).
+    let own = result(&report, "orders-db")
+        .token_expires_at
+        .clone()
+        .unwrap();
+    let role = result(&report, "remote-db")
+        .token_expires_at
+        .clone()
+        .unwrap();
+    assert!(role < own, "{role} vs {own}");
+}

@@ -1,8 +1,11 @@
-//! The actions an invocation can run, one module each, over the shared [`Context`]: `rotate`
-//! (today's scheduled run). Revoke, status and the Secrets Manager rotation steps each get a module
-//! here, and a variant of [`ActionName`] that the dispatcher matches.
+//! The actions an invocation can run, one module each, over the shared [`Context`], each a variant
+//! of [`ActionName`] that the dispatcher matches: `rotate` (the scheduled run), `revoke` (break
+//! glass: fresh tokens everywhere, then every older credential invalidated) and `rotation` (the
+//! Secrets Manager rotation steps of the signer keys).
 //!
 //! [`Context`]: crate::context::Context
 //! [`ActionName`]: crate::invocation::ActionName
 
+pub mod revoke;
 pub mod rotate;
+pub mod rotation;

@@ -4,8 +4,10 @@
 //! (lifetime known), or long-term keys read from a secret (no expiry).
 
 use super::error::AwsError;
-use super::secrets_manager::{long_term_keys, SecretError, SecretsManager};
+use super::secret_contents::long_term_keys;
+use super::secrets_manager::{SecretError, SecretsManager, AWSPENDING};
 use crate::config::Signer;
+use crate::redact::Secret;
 use aws_config::SdkConfig;
 use aws_credential_types::provider::error::CredentialsError as ChainError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -152,7 +154,7 @@ impl SignerSource {
                 role_arn: role_arn.clone(),
                 session: *session,
             },
-            Signer::LongTermKeys { secret_id } => SignerSource::SecretKeys {
+            Signer::LongTermKeys { secret_id, .. } => SignerSource::SecretKeys {
                 secret_id: secret_id.clone(),
             },
         }
@@ -190,13 +192,9 @@ impl SignerSource {
                 sts,
                 role_arn,
                 session,
-            } => assume_role(sts, role_arn, *session)
-                .await
-                .map(SigningCredentials::from_credentials)
-                .map_err(|e| fail(CredentialsCause::Aws(Box::new(e)))),
+            } => assume(sts, role_arn, *session).await,
             SignerSource::SecretKeys { secret_id } => {
-                let value = secrets
-                    .read(secret_id)
+                let value = newest_keys(secrets, secret_id)
                     .await
                     .map_err(|e| fail(CredentialsCause::Secret(e)))?;
                 let creds = long_term_keys(secret_id, &value)
@@ -204,6 +202,26 @@ impl SignerSource {
                 Ok(SigningCredentials::from_credentials(creds))
             }
         }
+    }
+}
+
+/// The keys to sign with: the pending ones while a rotation is under way (so that no run pushes a
+/// token signed by the key the rotation is about to deactivate), else the current ones.
+async fn newest_keys(secrets: &SecretsManager, secret_id: &str) -> Result<Secret, SecretError> {
+    match secrets
+        .read_version(secret_id, None, Some(AWSPENDING))
+        .await
+    {
+        Ok(pending) => {
+            tracing::info!(
+                "a rotation of the signer keys is under way: signing with the pending key"
+            );
+            Ok(pending)
+        }
+        Err(e) if e.aws_error().and_then(AwsError::code) == Some("ResourceNotFoundException") => {
+            secrets.read(secret_id).await
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -224,7 +242,23 @@ fn chain_failure(e: &ChainError) -> &'static str {
     }
 }
 
-/// One `sts:AssumeRole` of the signer role: credentials with their expiry.
+/// Credentials of `role_arn`, assumed for `session` with the function's own credentials: a signer
+/// role (the function-wide one, or a target's in another AWS account).
+pub async fn assume(
+    sts: &aws_sdk_sts::Client,
+    role_arn: &str,
+    session: Duration,
+) -> Result<SigningCredentials, CredentialsError> {
+    assume_role(sts, role_arn, session)
+        .await
+        .map(SigningCredentials::from_credentials)
+        .map_err(|e| CredentialsError {
+            source: format!("the signer role {role_arn}"),
+            cause: CredentialsCause::Aws(Box::new(e)),
+        })
+}
+
+/// One `sts:AssumeRole` of a signer role: credentials with their expiry.
 async fn assume_role(
     sts: &aws_sdk_sts::Client,
     role_arn: &str,

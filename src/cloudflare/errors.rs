@@ -132,7 +132,7 @@ fn hint(code: i64) -> Option<&'static str> {
         2010 => "Hyperdrive could not connect: check the cluster exists and is ACTIVE, and `port` (5432).",
         2011 => "the origin refused the connection: check the cluster's status and `port`.",
         2012 => "TLS failed: DSQL requires TLS; check the host is a DSQL endpoint.",
-        2013 => "the DSQL token was refused: check the signer's dsql:DbConnect/dsql:DbConnectAdmin permission on that cluster and the region, and that `user` exists in the database.",
+        2013 => "the DSQL token was refused: check the signer's dsql:DbConnect/dsql:DbConnectAdmin permission on that cluster and the region, that `user` exists in the database, and, for a user other than admin, the grant inside the database: AWS IAM GRANT <user> TO '<signer role ARN>'; a cluster policy that allows only some networks refuses Hyperdrive the same way.",
         2014 => "the database does not exist: DSQL has one database, `postgres`.",
         2015 | 2016 => "Hyperdrive's test connection failed: check the cluster's status and the role's database permissions.",
         _ => return None,

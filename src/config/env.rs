@@ -1,7 +1,7 @@
 //! Reading the environment into [`Settings`]: each variable checked, every problem collected, and
 //! the targets parsed from `HYPERDRIVE_TARGETS`.
 
-use super::values::{account_id, api_base_url, is_role_arn};
+use super::values::{account_id, api_base_url, is_iam_name, is_role_arn};
 use super::{
     parse_targets, problem, ConfigError, Labelled, Problem, Settings, Signer, DEFAULT_API_BASE_URL,
     DEFAULT_MAX_CONCURRENCY, DEFAULT_SECRET_KEY, DEFAULT_SESSION_SECS, MAX_TOKEN_TTL_SECS,
@@ -132,6 +132,20 @@ fn signer(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<Problem>) ->
     let role = get("SIGNER_ROLE_ARN");
     let keys_secret = get("SIGNER_CREDENTIALS_SECRET_ID");
     let session = get("SIGNER_SESSION_SECONDS");
+    let user = get("SIGNER_USER_NAME");
+    if let Some(u) = &user {
+        if keys_secret.is_none() {
+            problems.push(problem(
+                "SIGNER_USER_NAME",
+                "is set but SIGNER_CREDENTIALS_SECRET_ID is not; the signer user is for the long-term-keys mode: set SIGNER_CREDENTIALS_SECRET_ID or remove SIGNER_USER_NAME",
+            ));
+        } else if !is_iam_name(u) {
+            problems.push(problem(
+                "SIGNER_USER_NAME",
+                format!("{u:?} is not an IAM user name; use 1 to 64 letters, digits and +=,.@_- (the name, not the ARN)"),
+            ));
+        }
+    }
     match (role, keys_secret) {
         (Some(_), Some(_)) => {
             problems.push(problem(
@@ -163,7 +177,10 @@ fn signer(get: &impl Fn(&str) -> Option<String>, problems: &mut Vec<Problem>) ->
                 ));
             }
             match keys {
-                Some(secret_id) => Signer::LongTermKeys { secret_id },
+                Some(secret_id) => Signer::LongTermKeys {
+                    secret_id,
+                    user_name: user,
+                },
                 None => Signer::Default,
             }
         }
@@ -288,7 +305,8 @@ mod tests {
         assert_eq!(
             s.signer,
             Signer::LongTermKeys {
-                secret_id: "dsql/keys".into()
+                secret_id: "dsql/keys".into(),
+                user_name: None,
             }
         );
     }

@@ -29,6 +29,7 @@ pub const VARIABLES: &[&str] = &[
     "SIGNER_ROLE_ARN",
     "SIGNER_SESSION_SECONDS",
     "SIGNER_CREDENTIALS_SECRET_ID",
+    "SIGNER_USER_NAME",
     "CLOUDFLARE_API_BASE_URL",
     "MAX_CONCURRENCY",
     "DRY_RUN",
@@ -44,6 +45,7 @@ pub const TARGET_FIELDS: &[&str] = &[
     "account_id",
     "caching",
     "origin_connection_limit",
+    "signer_role_arn",
 ];
 
 /// Everything a run needs to know, validated.
@@ -70,7 +72,11 @@ pub enum Signer {
     /// A role assumed for each run: tokens live at most `session`.
     AssumeRole { role_arn: String, session: Duration },
     /// Long-term IAM user keys read from a secret: tokens can live the whole TTL (7 days).
-    LongTermKeys { secret_id: String },
+    LongTermKeys {
+        secret_id: String,
+        /// The IAM user whose keys they are (for rotation); else the owner of the current key.
+        user_name: Option<String>,
+    },
 }
 
 /// One Hyperdrive config to keep supplied with a token.
@@ -87,6 +93,9 @@ pub struct Target {
     /// Hyperdrive `caching` object, passed through as given (validated).
     pub caching: Option<Value>,
     pub origin_connection_limit: Option<u32>,
+    /// A role assumed each run to sign this target's tokens (a cluster in another AWS account),
+    /// instead of the function-wide signing mode.
+    pub signer_role_arn: Option<String>,
 }
 
 impl Target {

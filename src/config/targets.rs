@@ -1,7 +1,7 @@
 //! Targets from labelled JSON text: each target object checked field by field, with field paths
 //! under the text's label (`HYPERDRIVE_TARGETS[1].port`), and names unique per account.
 
-use super::values::account_id;
+use super::values::{account_id, is_role_arn};
 use super::{kind, problem, Problem, Target, TARGET_FIELDS};
 use crate::dsql::endpoint::{dsql_host_parts, host_problem, is_region};
 use serde_json::{Map, Value};
@@ -119,6 +119,7 @@ fn target(
     let origin_connection_limit = field
         .int("origin_connection_limit", 5, u32::MAX.into())
         .map(|n| n as u32);
+    let signer_role_arn = field.string("signer_role_arn", false, 2048);
     let caching = match obj.get("caching") {
         None | Some(Value::Null) => None,
         Some(c) => match caching_problem(c) {
@@ -201,6 +202,15 @@ fn target(
         }
     });
 
+    if let Some(arn) = &signer_role_arn {
+        if !is_role_arn(arn) {
+            problems.push(problem(
+                at("signer_role_arn"),
+                format!("{arn:?} is not an IAM role ARN; use arn:aws:iam::<account>:role/<name>, the signer role in the cluster's AWS account"),
+            ));
+        }
+    }
+
     if problems.len() != before {
         return None;
     }
@@ -214,6 +224,7 @@ fn target(
         port,
         caching,
         origin_connection_limit,
+        signer_role_arn,
     })
 }
 
@@ -356,6 +367,11 @@ mod tests {
                 r#"[{"name":"a","host":"HOST","database":"postgres\n"}]"#,
                 "HYPERDRIVE_TARGETS[0].database",
                 "has spaces or control characters",
+            ),
+            (
+                r#"[{"name":"a","host":"HOST","signer_role_arn":"dsql-signer"}]"#,
+                "HYPERDRIVE_TARGETS[0].signer_role_arn",
+                "not an IAM role ARN",
             ),
             (
                 r#"[{"name":"a","host":"HOST","hots":1}]"#,

@@ -59,3 +59,11 @@ pub(crate) fn is_role_arn(arn: &str) -> bool {
             && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
             && resource.strip_prefix("role/").is_some_and(|n| !n.is_empty()))
 }
+
+/// An IAM user or role name: 1 to 64 of letters, digits and `+=,.@_-`.
+pub(crate) fn is_iam_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+}

@@ -20,6 +20,31 @@ pub struct Report {
     pub credentials_expire_at: Option<String>,
     pub results: Vec<TargetResult>,
     pub summary: Summary,
+    /// What a revoke invalidated, or why it did not: only in a revoke's report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<Revocation>,
+}
+
+/// What a revoke did: the credentials it invalidated, when, and the targets that blocked it or
+/// went dark.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Revocation {
+    /// `signer_role` (sessions cut off) or `long_term_keys` (the key deactivated).
+    pub mode: String,
+    /// Whether anything was revoked (false when blocked, or in a dry run).
+    pub revoked: bool,
+    /// The access key deactivated (long-term keys).
+    pub access_key_id: Option<String>,
+    /// Sessions issued before this time can no longer connect (signer role).
+    pub session_cutoff: Option<String>,
+    /// When it was revoked.
+    pub at: Option<String>,
+    /// Targets that did not take a fresh token: nothing is revoked because of them, unless forced.
+    pub blocked_by: Vec<String>,
+    /// Forced: targets left holding a token that no longer works.
+    pub dark: Vec<String>,
+    /// Why the revocation itself failed (IAM refused it...), when it did.
+    pub error: Option<String>,
 }
 
 /// What happened to one target.
@@ -105,9 +130,9 @@ impl Report {
         self.results.iter().find(|r| r.name == name)
     }
 
-    /// Whether any target failed: the invocation then ends with an error.
+    /// Whether any target failed, or a revocation failed: the invocation then ends with an error.
     pub fn failed(&self) -> bool {
-        self.summary.failed > 0
+        self.summary.failed > 0 || self.revocation.as_ref().is_some_and(|r| r.error.is_some())
     }
 
     /// The smallest lifetime among the tokens pushed (created or updated), when known for all.
@@ -128,12 +153,23 @@ impl Report {
             .iter()
             .filter_map(|r| r.error.as_ref().map(|e| format!("{} ({})", r.name, e.kind)))
             .collect();
-        format!(
+        let mut summary = format!(
             "{} of {} targets failed: {}; the run report in the function's log has each error",
             failed.len(),
             self.results.len(),
             failed.join(", ")
-        )
+        );
+        if let Some(r) = &self.revocation {
+            if let Some(e) = &r.error {
+                summary = format!("the revoke failed: {e}; {summary}");
+            } else if !r.revoked && !r.blocked_by.is_empty() {
+                summary = format!(
+                    "nothing was revoked: {} did not take a fresh token (force the revoke to go on anyway); {summary}",
+                    r.blocked_by.join(", ")
+                );
+            }
+        }
+        summary
     }
 }
 
@@ -168,6 +204,7 @@ pub(crate) mod tests {
             credentials_expire_at: None,
             summary: Summary::of(&results),
             results,
+            revocation: None,
         }
     }
 

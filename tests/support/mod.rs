@@ -6,6 +6,7 @@
 
 pub mod aws;
 pub mod hostile;
+pub mod iam;
 pub mod servers;
 
 use aws_config::retry::RetryConfig;

@@ -5,78 +5,124 @@
 
 mod converge;
 mod decide;
+mod sign;
 
 pub use converge::survivor;
 pub use decide::{decide, Decision, Write};
+pub use sign::Signing;
+
+use sign::{sign, target_roles};
 
 use crate::aws::credentials::{Lifetime, SigningCredentials};
 use crate::aws::{AwsError, AwsFailure};
 use crate::cloudflare::{ApiError, ConfigSummary, HyperdriveConfigs};
 use crate::config::Target;
 use crate::context::Context;
-use crate::dsql::token::{self, TokenRequest};
 use crate::redact::Secret;
 use crate::report::{rfc3339, ErrorKind, Outcome, Report, Summary, TargetError, TargetResult};
-use crate::time::Clock;
 use futures_util::stream::{self, StreamExt};
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
 use tokio::time::Instant;
 
 /// Runs the action over `targets` (already selected), writing nothing when `dry_run`.
 pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Instant) -> Report {
     let started_at = ctx.clock.now();
+    let (results, credentials_expire_at) = match fetch(ctx, deadline).await {
+        Ok((creds, cf_token)) => {
+            warn_if_lifetime_unknown(&creds);
+            let results = push(ctx, targets, &creds, cf_token, dry_run, deadline).await;
+            (results, creds.expires_at().map(rfc3339))
+        }
+        Err((kind, message)) => (fail_all(targets, kind, &message), None),
+    };
+    report(ctx, dry_run, started_at, results, credentials_expire_at)
+}
+
+/// The signing credentials and the Cloudflare API token, fetched at the same time within the
+/// deadline; else the kind and message every target fails with.
+pub(crate) async fn fetch(
+    ctx: &Context,
+    deadline: Instant,
+) -> Result<(SigningCredentials, Secret), (ErrorKind, String)> {
     let (credentials, cf_token) = tokio::join!(
         within(
             deadline,
             "getting the signing credentials",
             ctx.signing_credentials()
         ),
-        within(
-            deadline,
-            "reading the Cloudflare API token",
-            ctx.cloudflare_token()
-        ),
+        cloudflare_token(ctx, deadline),
     );
     let credentials = credentials
         .map_err(|m| (ErrorKind::SigningCredentials, m))
         .and_then(|c| c.map_err(|e| aws_failure(ErrorKind::SigningCredentials, e.aws_error(), &e)));
-    let cf_token = cf_token
-        .map_err(|m| (ErrorKind::CloudflareToken, m))
-        .and_then(|t| t.map_err(|e| aws_failure(ErrorKind::CloudflareToken, e.aws_error(), &e)));
+    match (credentials, cf_token) {
+        (Ok(c), Ok(t)) => Ok((c, t)),
+        (Err((kind, c)), Err((_, t))) => Err((kind, format!("{c}; also {t}"))),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+    }
+}
 
-    let fail_all = |kind, message: &str| -> Vec<TargetResult> {
-        targets
-            .iter()
-            .map(|t| failed(t, kind, message, vec![]))
-            .collect()
+/// The Cloudflare API token within the deadline; else the kind and message to fail with.
+pub(crate) async fn cloudflare_token(
+    ctx: &Context,
+    deadline: Instant,
+) -> Result<Secret, (ErrorKind, String)> {
+    within(
+        deadline,
+        "reading the Cloudflare API token",
+        ctx.cloudflare_token(),
+    )
+    .await
+    .map_err(|m| (ErrorKind::CloudflareToken, m))
+    .and_then(|t| t.map_err(|e| aws_failure(ErrorKind::CloudflareToken, e.aws_error(), &e)))
+}
+
+/// Gives every target in `targets` a fresh token signed with `credentials`, as a run does.
+pub(crate) async fn push(
+    ctx: &Context,
+    targets: &[Target],
+    credentials: &SigningCredentials,
+    cf_token: Secret,
+    dry_run: bool,
+    deadline: Instant,
+) -> Vec<TargetResult> {
+    let api = ctx.cloudflare(cf_token, deadline);
+    let roles = target_roles(ctx, targets, deadline).await;
+    let signing = Signing {
+        credentials,
+        roles: &roles,
+        ttl: ctx.settings.token_ttl,
+        clock: ctx.clock.as_ref(),
     };
-    let (results, credentials_expire_at) = match (credentials, cf_token) {
-        (Ok(creds), Ok(cf_token)) => {
-            warn_if_lifetime_unknown(&creds);
-            let api = ctx.cloudflare(cf_token, deadline);
-            let signing = Signing {
-                credentials: &creds,
-                ttl: ctx.settings.token_ttl,
-                clock: ctx.clock.as_ref(),
-            };
-            let results = rotate_all(
-                &api,
-                targets,
-                &signing,
-                dry_run,
-                ctx.settings.max_concurrency,
-            )
-            .await;
-            (results, creds.expires_at().map(rfc3339))
-        }
-        (Err((kind, c)), Err((_, t))) => (fail_all(kind, &format!("{c}; also {t}")), None),
-        (Err((kind, c)), Ok(_)) => (fail_all(kind, &c), None),
-        (Ok(_), Err((kind, t))) => (fail_all(kind, &t), None),
-    };
+    rotate_all(
+        &api,
+        targets,
+        &signing,
+        dry_run,
+        ctx.settings.max_concurrency,
+    )
+    .await
+}
+
+/// Every target failed the same way (nothing could be signed or sent).
+pub(crate) fn fail_all(targets: &[Target], kind: ErrorKind, message: &str) -> Vec<TargetResult> {
+    targets
+        .iter()
+        .map(|t| failed(t, kind, message, vec![]))
+        .collect()
+}
+
+/// The report of a run that started at `started_at`.
+pub(crate) fn report(
+    ctx: &Context,
+    dry_run: bool,
+    started_at: std::time::SystemTime,
+    results: Vec<TargetResult>,
+    credentials_expire_at: Option<String>,
+) -> Report {
     Report {
         dry_run,
         started_at: rfc3339(started_at),
@@ -84,14 +130,8 @@ pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Ins
         credentials_expire_at,
         summary: Summary::of(&results),
         results,
+        revocation: None,
     }
-}
-
-/// What signing a token takes: the credentials, the token's `X-Amz-Expires`, and the clock.
-pub struct Signing<'a> {
-    pub credentials: &'a SigningCredentials,
-    pub ttl: Duration,
-    pub clock: &'a dyn Clock,
 }
 
 /// Lists each account once, then works on every target, `max_concurrency` at a time. The results
@@ -185,56 +225,6 @@ async fn rotate_one<C: HyperdriveConfigs>(
     }
 }
 
-/// A token signed for a target, and until when it really works.
-struct Signed {
-    password: Secret,
-    valid_until: Option<std::time::SystemTime>,
-    lifetime: Option<Duration>,
-}
-
-impl Signed {
-    /// The result of a target that now holds this token.
-    fn result(&self, target: &Target, outcome: Outcome, config_id: Option<String>) -> TargetResult {
-        TargetResult {
-            outcome,
-            config_id,
-            token_expires_at: self.valid_until.map(rfc3339),
-            token_lifetime: self.lifetime,
-            ..base_result(target)
-        }
-    }
-}
-
-/// Signs a fresh token for `target`; the failed result when it cannot be signed or would be dead.
-fn sign(target: &Target, signing: &Signing<'_>) -> Result<Signed, Box<TargetResult>> {
-    let signed_at = signing.clock.now();
-    let request = TokenRequest {
-        host: &target.host,
-        region: &target.region,
-        admin: target.is_admin(),
-        expires_in: signing.ttl,
-    };
-    let password = token::generate(&signing.credentials.credentials, request, signed_at)
-        .map_err(|e| Box::new(failed(target, ErrorKind::Signing, &e.to_string(), vec![])))?;
-    let valid_until = signing
-        .credentials
-        .token_valid_until(signed_at, signing.ttl);
-    let lifetime = valid_until.and_then(|v| v.duration_since(signed_at).ok());
-    if valid_until.is_some() && lifetime.is_none_or(|l| l.is_zero()) {
-        return Err(Box::new(failed(
-            target,
-            ErrorKind::SigningCredentials,
-            "the signing credentials have already expired",
-            vec![],
-        )));
-    }
-    Ok(Signed {
-        password,
-        valid_until,
-        lifetime,
-    })
-}
-
 const PANICKED: &str = "the function failed unexpectedly while working on this target (a bug: the log has the panic message); the other targets were not affected";
 
 /// The kind and message of a failure to get something from AWS: a malformed answer is reported as
@@ -252,7 +242,7 @@ fn aws_failure(
 }
 
 /// Bounds an AWS call by the run's deadline.
-async fn within<T>(
+pub(crate) async fn within<T>(
     deadline: Instant,
     what: &str,
     fut: impl Future<Output = T>,
@@ -286,7 +276,7 @@ fn base_result(t: &Target) -> TargetResult {
     }
 }
 
-fn failed(t: &Target, kind: ErrorKind, message: &str, codes: Vec<i64>) -> TargetResult {
+pub(crate) fn failed(t: &Target, kind: ErrorKind, message: &str, codes: Vec<i64>) -> TargetResult {
     TargetResult {
         error: Some(TargetError {
             kind,

@@ -7,7 +7,7 @@ use crate::redact::Secret;
 use crate::time::FixedClock;
 use aws_credential_types::Credentials;
 use std::cell::RefCell;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const HOST_A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaa.dsql.us-east-1.on.aws";
 const HOST_B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbb.dsql.us-west-2.on.aws";
@@ -123,8 +123,10 @@ async fn rotate(
     dry_run: bool,
 ) -> Vec<TargetResult> {
     let clock = FixedClock(t0());
+    let roles = HashMap::new();
     let signing = Signing {
         credentials: creds,
+        roles: &roles,
         ttl: Duration::from_secs(3600),
         clock: &clock,
     };

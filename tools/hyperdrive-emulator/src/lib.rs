@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fault::{Fault, FaultAction};
-pub use state::{codes, RecordedRequest, StoredConfig};
+pub use state::{codes, RecordedRequest, Revocations, StoredConfig};
 pub use timefmt::{parse_rfc3339, rfc3339};
 pub use token::{
     sign_dsql_token, verify_dsql_token, SigningCredentials, TokenError, TokenInfo, CLOCK_SKEW,
@@ -168,6 +168,11 @@ impl Emulator {
 
     pub fn set_credentials(&self, credentials: Option<SigningCredentials>) {
         self.shared.lock().credentials = credentials;
+    }
+
+    /// Credentials revoked since tokens were signed: their tokens now fail the connection test.
+    pub fn set_revocations(&self, revocations: Revocations) {
+        self.shared.lock().revocations = revocations;
     }
 
     /// Freezes the emulator's clock at `now` (`None`: real time again). It drives token validity checks and the

@@ -588,6 +588,14 @@ fn handle_admin(
                 inner.requests.iter().map(|(_, r)| r.redacted()).collect();
             Ok(serde_json::to_value(list).unwrap_or(Value::Null))
         }
+        (Method::PUT, "/revocations") => parse_body().and_then(|v| {
+            serde_json::from_value::<crate::state::Revocations>(v)
+                .map_err(|e| admin_error(400, &format!("invalid revocations: {e}")))
+                .map(|r| {
+                    shared.lock().revocations = r;
+                    json!({"ok": true})
+                })
+        }),
         (Method::DELETE, "/requests") => {
             shared.lock().requests.clear();
             Ok(json!({"ok": true}))

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::SystemTime;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -188,6 +188,8 @@ pub struct Inner {
     pub max_configs_per_account: Option<usize>,
     /// See `Options::allow_duplicate_names`.
     pub allow_duplicate_names: bool,
+    /// Credentials revoked since tokens were signed (set through the admin API).
+    pub revocations: Revocations,
     pub id_seq: u64,
 }
 
@@ -260,6 +262,52 @@ fn config_parts(body: &Value) -> ConfigParts {
             .unwrap_or_else(|| json!({"disabled": false})),
         origin_connection_limit: body.get("origin_connection_limit").and_then(Value::as_u64),
         mtls: body.get("mtls").cloned(),
+    }
+}
+
+/// Credentials revoked since tokens were signed: the connection test refuses their tokens (2013) as
+/// DSQL does. The emulator does not watch IAM: a test (or a person) tells it through the admin API
+/// (`PUT /__admin/revocations`) or `Emulator::set_revocations`, typically after reading moto's IAM.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocations {
+    /// IAM user access keys deactivated or deleted: every token they signed is refused.
+    #[serde(default)]
+    pub access_key_ids: Vec<String>,
+    /// Sessions issued before this time are denied (IAM's "revoke active sessions", an inline
+    /// `aws:TokenIssueTime` deny on the role). A session signs after it is issued, so the emulator
+    /// refuses tokens signed with temporary credentials before the cutoff (it cannot see the issue
+    /// time itself).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::timefmt::optional_system_time"
+    )]
+    pub session_cutoff: Option<SystemTime>,
+}
+
+impl Revocations {
+    /// Refuses a token whose credentials have been revoked.
+    pub fn check(&self, token: &TokenInfo) -> Result<(), ApiError> {
+        let refused = if self.access_key_ids.contains(&token.access_key_id) {
+            Some("the access key that signed the token is no longer active")
+        } else if token.has_session_token
+            && self
+                .session_cutoff
+                .is_some_and(|cutoff| token.signed_at < cutoff)
+        {
+            Some("the session that signed the token was issued before its role's sessions were revoked")
+        } else {
+            None
+        };
+        match refused {
+            Some(why) => Err(ApiError::new(
+                400,
+                codes::INVALID_CREDENTIALS,
+                format!("Failed to authenticate to the origin database: {why}"),
+            )),
+            None => Ok(()),
+        }
     }
 }
 
@@ -429,6 +477,7 @@ impl Inner {
             now,
             self.credentials.as_ref(),
         )?;
+        self.revocations.check(&token)?;
         let id = self.new_id();
         let stamp = rfc3339_precise(now);
         let stored = StoredConfig {
@@ -470,6 +519,7 @@ impl Inner {
             now,
             self.credentials.as_ref(),
         )?;
+        self.revocations.check(&token)?;
         let config = self.find_mut(account_id, id)?;
         config.name = parts.name;
         config.origin = parts.origin;
@@ -522,6 +572,7 @@ impl Inner {
             let (public, password, secret) = split_origin(&merged);
             let token =
                 connection_test(&merged, password.as_deref(), now, self.credentials.as_ref())?;
+            self.revocations.check(&token)?;
             updated.origin = public;
             updated.password = password;
             updated.access_client_secret = secret;

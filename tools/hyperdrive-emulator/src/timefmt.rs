@@ -30,3 +30,26 @@ pub fn serialize_system_time<S: serde::Serializer>(
 ) -> Result<S::Ok, S::Error> {
     s.serialize_str(&rfc3339(*t))
 }
+
+/// `Option<SystemTime>` as an RFC 3339 string or nothing, for serde's `with`.
+pub mod optional_system_time {
+    use std::time::SystemTime;
+
+    pub fn serialize<S: serde::Serializer>(
+        t: &Option<SystemTime>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => s.serialize_str(&super::rfc3339_precise(*t)),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<SystemTime>, D::Error> {
+        let text: Option<String> = serde::Deserialize::deserialize(d)?;
+        text.map(|t| super::parse_rfc3339(&t).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

@@ -1,53 +1,11 @@
-//! One invocation, as both entry points produce it: what is asked ([`Request`], parsed from the
-//! payload, any JSON object) and how long it may take. `dry_run` and `targets` are read from the
-//! payload's top level, or from `detail` when that is an object (EventBridge rules) or a
-//! JSON-encoded object (Scheduler).
+//! The payload of an invocation, parsed strictly into a [`Request`]: the function's own fields, read
+//! from the top level or from `detail` when that is an object (EventBridge rules) or a JSON-encoded
+//! object (Scheduler), the EventBridge and Scheduler envelopes, and Secrets Manager's rotation
+//! events. A key this function does not know is an error.
 
-use crate::config::{kind, Target};
+use super::{ActionName, EventError, Request, RotationStep, Step};
+use crate::config::kind;
 use serde_json::{Map, Value};
-use std::fmt;
-use std::time::Duration;
-
-/// One invocation: the request and the time it may take (the Lambda's deadline less a margin to
-/// answer, or the command line's `--timeout`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
-    pub request: Request,
-    pub time_limit: Duration,
-}
-
-/// The actions an invocation can ask for. Today's scheduled run is the only one; revoke, status and
-/// the Secrets Manager rotation steps join it here, each with its module under `actions/`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum ActionName {
-    /// Sign a fresh token for every target and push it (what schedules send).
-    #[default]
-    Rotate,
-}
-
-/// What the event asks of this run.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Request {
-    pub action: ActionName,
-    pub dry_run: bool,
-    /// Restrict the run to these target names.
-    pub targets: Option<Vec<String>>,
-}
-
-/// The payload cannot be understood; nothing was called.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventError {
-    pub field: String,
-    pub message: String,
-}
-
-impl fmt::Display for EventError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid event: {}: {}", self.field, self.message)
-    }
-}
-
-impl std::error::Error for EventError {}
 
 /// Refuses the first key of `object` that is not in `known`, naming it (under `prefix`), with the
 /// known field it was probably meant to be.
@@ -105,15 +63,12 @@ fn looks_like(key: &str, field: &str) -> bool {
     row[b.len()] <= 2
 }
 
-fn error(field: impl Into<String>, message: impl Into<String>) -> EventError {
-    EventError {
-        field: field.into(),
-        message: message.into(),
-    }
-}
+use super::error;
 
 /// The fields this function reads from an event, at its top level or in `detail`.
-pub const EVENT_FIELDS: &[&str] = &["dry_run", "targets"];
+pub const EVENT_FIELDS: &[&str] = &["action", "dry_run", "targets", "force"];
+/// The fields of a Secrets Manager rotation event (`RotationToken` comes with some; it is not read).
+pub const ROTATION_FIELDS: &[&str] = &["SecretId", "ClientRequestToken", "Step", "RotationToken"];
 /// The fields of the EventBridge rule and Scheduler envelopes: accepted at the top level, not read.
 pub const ENVELOPE_FIELDS: &[&str] = &[
     "version",
@@ -149,6 +104,9 @@ impl Request {
                     "is not JSON ({at}); send a JSON object such as {{}} or {{\"dry_run\": true}}"
                 ),
             ));
+        }
+        if ROTATION_FIELDS[..3].iter().any(|k| top.contains_key(*k)) {
+            return rotation_step(top);
         }
         check_keys(top, "", &[EVENT_FIELDS, ENVELOPE_FIELDS].concat())?;
         let parsed_detail;
@@ -225,35 +183,105 @@ impl Request {
                 ))
             }
         };
+        let action = match pick("action") {
+            None | Some((_, Value::Null)) => "rotate".to_owned(),
+            Some((_, Value::String(a))) => a.clone(),
+            Some((field, v)) => {
+                return Err(error(
+                    field,
+                    format!("is {}, not a string; use \"rotate\" or \"revoke\"", kind(v)),
+                ))
+            }
+        };
+        let force = match pick("force") {
+            None | Some((_, Value::Null)) => None,
+            Some((field, Value::Bool(b))) => Some((field, *b)),
+            Some((field, v)) => {
+                return Err(error(
+                    field,
+                    format!("is {}, not a boolean; use true or false", kind(v)),
+                ))
+            }
+        };
+        let action = match (action.as_str(), force) {
+            ("rotate", None) => ActionName::Rotate,
+            ("rotate", Some((field, _))) => {
+                return Err(error(
+                    field,
+                    "applies to the revoke action only; remove it, or add \"action\": \"revoke\"",
+                ))
+            }
+            ("revoke", force) => {
+                if targets.is_some() {
+                    return Err(error(
+                        "targets",
+                        "cannot go with revoke: a revoke must give every target a fresh token before the old ones die; remove `targets`",
+                    ));
+                }
+                ActionName::Revoke {
+                    force: force.is_some_and(|(_, f)| f),
+                }
+            }
+            (other, _) => {
+                return Err(error(
+                    "action",
+                    format!(
+                        "{:?} is not an action; use \"rotate\" (the default) or \"revoke\"",
+                        crate::redact::printable(other, 40)
+                    ),
+                ))
+            }
+        };
         Ok(Request {
-            action: ActionName::Rotate,
+            action,
             dry_run,
             targets,
         })
     }
+}
 
-    /// The targets this request works on: all of them, or those it names. An unknown name is an
-    /// error (nothing is called).
-    pub fn select(&self, all: &[Target]) -> Result<Vec<Target>, EventError> {
-        let Some(names) = &self.targets else {
-            return Ok(all.to_vec());
-        };
-        if let Some(unknown) = names.iter().find(|n| !all.iter().any(|t| &t.name == *n)) {
-            let known: Vec<&str> = all.iter().map(|t| t.name.as_str()).collect();
-            return Err(error(
-                "targets",
-                format!(
-                    "{unknown:?} is not a configured target; use one of {}",
-                    known.join(", ")
-                ),
-            ));
-        }
-        Ok(all
-            .iter()
-            .filter(|t| names.contains(&t.name))
-            .cloned()
-            .collect())
+/// A Secrets Manager rotation event: `SecretId`, `ClientRequestToken` and `Step`, all strings.
+fn rotation_step(top: &Map<String, Value>) -> Result<Request, EventError> {
+    check_keys(top, "", ROTATION_FIELDS)?;
+    let text = |key: &str| {
+        match top.get(key) {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
+        Some(other) => Err(error(
+            key,
+            format!("is {}, not a non-empty string (a Secrets Manager rotation event)", kind(other)),
+        )),
+        None => Err(error(
+            key,
+            "is missing: a Secrets Manager rotation event has SecretId, ClientRequestToken and Step",
+        )),
     }
+    };
+    let (secret_id, token, step) = (
+        text("SecretId")?,
+        text("ClientRequestToken")?,
+        text("Step")?,
+    );
+    let step = [Step::Create, Step::Set, Step::Test, Step::Finish]
+        .into_iter()
+        .find(|s| s.as_str() == step)
+        .ok_or_else(|| {
+            error(
+                "Step",
+                format!(
+                    "{:?} is not a rotation step; Secrets Manager sends createSecret, setSecret, testSecret or finishSecret",
+                    crate::redact::printable(&step, 40)
+                ),
+            )
+        })?;
+    Ok(Request {
+        action: ActionName::RotationStep(RotationStep {
+            secret_id,
+            token,
+            step,
+        }),
+        dry_run: false,
+        targets: None,
+    })
 }
 
 #[cfg(test)]
@@ -268,15 +296,16 @@ mod tests {
     #[test]
     fn shipped_events_parse() {
         let rule: Value =
-            serde_json::from_slice(include_bytes!("../events/scheduled-rule.json")).unwrap();
+            serde_json::from_slice(include_bytes!("../../events/scheduled-rule.json")).unwrap();
         assert_eq!(parse(rule).unwrap(), Request::default());
         let scheduler: Value =
-            serde_json::from_slice(include_bytes!("../events/scheduler.json")).unwrap();
+            serde_json::from_slice(include_bytes!("../../events/scheduler.json")).unwrap();
         assert_eq!(parse(scheduler).unwrap(), Request::default());
-        let dry: Value = serde_json::from_slice(include_bytes!("../events/dry-run.json")).unwrap();
+        let dry: Value =
+            serde_json::from_slice(include_bytes!("../../events/dry-run.json")).unwrap();
         assert!(parse(dry).unwrap().dry_run);
         let single: Value =
-            serde_json::from_slice(include_bytes!("../events/single-target.json")).unwrap();
+            serde_json::from_slice(include_bytes!("../../events/single-target.json")).unwrap();
         assert_eq!(parse(single).unwrap().targets.map(|t| t.len()), Some(1));
     }
 
@@ -340,11 +369,15 @@ mod tests {
                 "detail.dryrun",
                 "did you mean `dry_run`?",
             ),
-            (json!({"x": 1}), "x", "its fields are dry_run, targets"),
+            (
+                json!({"x": 1}),
+                "x",
+                "its fields are action, dry_run, targets, force",
+            ),
             (
                 json!({"detail": {"source": "x"}}),
                 "detail.source",
-                "its fields are dry_run, targets",
+                "its fields are action, dry_run, targets, force",
             ),
             (json!({"detail": "not json"}), "detail", "not a JSON object"),
             (json!({"detail": "[1]"}), "detail", "not a JSON object"),
@@ -389,6 +422,82 @@ mod tests {
             let e = parse(payload.clone()).unwrap_err();
             assert_eq!(e.field, field, "{payload}");
             assert!(e.message.contains(text), "{e}");
+        }
+    }
+
+    #[test]
+    fn actions_are_read_and_checked() {
+        assert_eq!(
+            parse(json!({"action": "revoke"})).unwrap().action,
+            ActionName::Revoke { force: false }
+        );
+        let forced =
+            parse(json!({"detail": {"action": "revoke", "force": true, "dry_run": true}})).unwrap();
+        assert_eq!(forced.action, ActionName::Revoke { force: true });
+        assert!(forced.dry_run);
+        assert_eq!(
+            parse(json!({"action": "rotate"})).unwrap(),
+            Request::default()
+        );
+        for (payload, field, text) in [
+            (json!({"action": "revokee"}), "action", "is not an action"),
+            (json!({"action": 1}), "action", "not a string"),
+            (json!({"force": true}), "force", "revoke action only"),
+            (
+                json!({"action": "revoke", "targets": ["a"]}),
+                "targets",
+                "every target",
+            ),
+            (
+                json!({"action": "revoke", "force": "yes"}),
+                "force",
+                "not a boolean",
+            ),
+        ] {
+            let e = parse(payload.clone()).unwrap_err();
+            assert_eq!(e.field, field, "{payload}");
+            assert!(e.message.contains(text), "{payload}: {e}");
+        }
+    }
+
+    #[test]
+    fn rotation_events_are_read_and_checked() {
+        let event = json!({"SecretId": "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf",
+                           "ClientRequestToken": "5b2ba6e1-0f1c-4bb2-9a8b-6c3e0d7e8f90", "Step": "setSecret"});
+        assert_eq!(
+            parse(event).unwrap().action,
+            ActionName::RotationStep(RotationStep {
+                secret_id: "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf"
+                    .into(),
+                token: "5b2ba6e1-0f1c-4bb2-9a8b-6c3e0d7e8f90".into(),
+                step: Step::Set
+            })
+        );
+        for (payload, field, text) in [
+            (
+                json!({"SecretId": "s", "ClientRequestToken": "t", "Step": "rotate"}),
+                "Step",
+                "not a rotation step",
+            ),
+            (
+                json!({"SecretId": "s", "Step": "setSecret"}),
+                "ClientRequestToken",
+                "is missing",
+            ),
+            (
+                json!({"SecretId": "s", "ClientRequestToken": "t", "Step": "setSecret", "dry_run": true}),
+                "dry_run",
+                "not a field",
+            ),
+            (
+                json!({"SecretId": 3, "ClientRequestToken": "t", "Step": "setSecret"}),
+                "SecretId",
+                "not a non-empty string",
+            ),
+        ] {
+            let e = parse(payload.clone()).unwrap_err();
+            assert_eq!(e.field, field, "{payload}");
+            assert!(e.message.contains(text), "{payload}: {e}");
         }
     }
 

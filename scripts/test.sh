@@ -30,4 +30,7 @@ if [ -f infra/test.sh ]; then
   bash infra/test.sh
 fi
 
+step "release zips reproducible (scripts/check-release.sh: release.sh twice, one build)"
+./scripts/check-release.sh
+
 say "all checks passed in $((SECONDS - started)) s"

@@ -30,4 +30,10 @@ if [ -f infra/test.sh ]; then
   bash infra/test.sh
 fi
 
+step "actionlint over .github/workflows (with shellcheck on their run: scripts)"
+actionlint .github/workflows/*.yml
+
+step "release zips reproducible (scripts/check-release.sh: release.sh twice, one build)"
+./scripts/check-release.sh
+
 say "all checks passed in $((SECONDS - started)) s"

@@ -323,6 +323,7 @@ fn caching_problem(c: &Value) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
+    use serde_json::Value;
 
     #[test]
     fn each_bad_target_field_is_named_with_a_fix() {
@@ -489,5 +490,26 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    /// The corpus of bad targets the CDK construct and the Terraform module refuse too.
+    #[test]
+    fn the_shared_corpus_of_bad_targets_is_refused_naming_the_field() {
+        let corpus: Vec<Value> =
+            serde_json::from_str(include_str!("../../tests/fixtures/bad-targets.json")).unwrap();
+        assert!(corpus.len() >= 30);
+        for entry in corpus {
+            let json = Value::Array(vec![entry["target"].clone()]).to_string();
+            let err = parse(&base(&[("HYPERDRIVE_TARGETS", &json)]))
+                .expect_err(entry["why"].as_str().unwrap());
+            let field = entry["field"].as_str().unwrap();
+            assert!(
+                err.problems
+                    .iter()
+                    .any(|p| p.field == format!("HYPERDRIVE_TARGETS[0].{field}")),
+                "{}: {err}",
+                entry["why"]
+            );
+        }
     }
 }

@@ -92,6 +92,7 @@ pub async fn dispatch(ctx: &Context, invocation: &Invocation) -> Result<Report, 
             ))
             .await?
         }
+        ActionName::Status => Box::pin(actions::status::run(ctx, &targets, deadline)).await,
         ActionName::RotationStep(step) => {
             Box::pin(actions::rotation::run(ctx, step, deadline)).await?
         }

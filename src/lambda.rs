@@ -112,11 +112,13 @@ impl Handler {
             Err(_) => None,
         };
         if let Some(report) = report {
-            // The metric line goes to stdout as is: CloudWatch reads Embedded Metric Format from the log.
-            println!(
-                "{}",
-                report.emf_line(&self.function_name, context.clock.now())
-            );
+            // The metric lines go to stdout as they are: CloudWatch reads Embedded Metric Format
+            // from the log.
+            let now = context.clock.now();
+            println!("{}", report.emf_line(&self.function_name, now));
+            for line in report.emf_target_lines(&self.function_name, now) {
+                println!("{line}");
+            }
         }
         result
     }

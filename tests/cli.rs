@@ -191,7 +191,7 @@ async fn help_and_version() {
     assert_eq!(out.code, 0);
     assert!(out
         .stdout
-        .contains("Usage: hyperdrive-dsql-rotator [rotate|revoke] [--force] [--dry-run]"));
+        .contains("Usage: hyperdrive-dsql-rotator [rotate|revoke|status] [--force] [--dry-run]"));
     let out = run(&w, &HashMap::new(), &["--version"], None).await;
     assert_eq!(
         out.stdout.trim(),

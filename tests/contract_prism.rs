@@ -1,13 +1,15 @@
 //! Contract test against Cloudflare's own schema: Prism (`@stoplight/prism-cli`, pinned in
 //! tests/contract/package.json) serves tools/hyperdrive-emulator/hyperdrive-openapi.json as a
 //! validating mock on 127.0.0.1 (started by the test support, or named by `PRISM_URL`). The
-//! product's real list, create and update requests go through it; Prism answers 422 to any request
+//! product's real token verify, list, create and update requests go through it; Prism answers 422 to any request
 //! that breaks the schema, so this test fails when the requests drift from the API.
 
 mod support;
 
 use hyperdrive_dsql_rotator::report::Outcome;
+use hyperdrive_dsql_rotator::time::FixedClock;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use std::time::Duration;
 use support::servers::prism_url;
 use support::*;
@@ -22,7 +24,12 @@ async fn list_create_and_update_requests_follow_the_schema() {
         json!({"name": "orders-db", "host": HOST_B, "user": "app", "port": 5432, "caching": {"max_age": 60, "stale_while_revalidate": 15}}),
     ];
     let env = w.env(&targets, &[("CLOUDFLARE_API_BASE_URL", &prism_url())]);
-    let report = run_report(&w.context(&env), Duration::from_secs(30)).await;
+    // Prism's static answers date the token verify's `expires_on` 2019-08-24: run before it.
+    let before_prism_expiry = hyperdrive_emulator::parse_rfc3339("2019-01-01T00:00:00Z").unwrap();
+    let context = w
+        .context(&env)
+        .with_clock(Arc::new(FixedClock(before_prism_expiry)));
+    let report = run_report(&context, Duration::from_secs(30)).await;
     let actions: Vec<(&str, Outcome)> = report
         .results
         .iter()
@@ -35,6 +42,11 @@ async fn list_create_and_update_requests_follow_the_schema() {
             ("orders-db", Outcome::Created)
         ],
         "Prism refused a request: {report:#?}"
+    );
+    // The token verify route was asked (and its answer read).
+    assert_eq!(
+        report.cloudflare_token_expires_at.as_deref(),
+        Some("2019-08-24T14:15:22Z")
     );
 }
 

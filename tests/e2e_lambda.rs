@@ -108,9 +108,11 @@ fn assert_report_shape(r: &Value) {
     assert_eq!(
         keys,
         [
+            "cloudflare_token_expires_at",
             "credentials_expire_at",
             "dry_run",
             "finished_at",
+            "min_seconds_to_dark",
             "results",
             "started_at",
             "summary"
@@ -130,7 +132,10 @@ fn assert_report_shape(r: &Value) {
                 "action",
                 "config_id",
                 "error",
+                "held_token_basis",
+                "held_token_valid_until",
                 "host",
+                "modified_on",
                 "name",
                 "region",
                 "token_expires_at"

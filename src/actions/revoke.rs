@@ -92,7 +92,9 @@ async fn sessions(
     // The fresh session's issue time: what the deny is measured against (not before it, so that
     // the fresh session keeps working).
     let cutoff = expires.and_then(|e| e.checked_sub(session));
-    let results = rotate::push(ctx, targets, &creds, cf_token, dry_run, deadline).await;
+    let results = rotate::push(ctx, targets, &creds, cf_token, dry_run, deadline)
+        .await
+        .results;
     let mut r = revocation("signer_role", &results);
     r.session_cutoff = cutoff.map(rfc3339);
     let Some(cutoff) = cutoff else {
@@ -135,7 +137,9 @@ async fn keys(
                 ));
             }
         };
-        let results = rotate::push(ctx, targets, &creds, cf_token, true, deadline).await;
+        let results = rotate::push(ctx, targets, &creds, cf_token, true, deadline)
+            .await
+            .results;
         let mut r = revocation("long_term_keys", &results);
         r.access_key_id = Some(creds.credentials.access_key_id().to_owned());
         return Ok((results, r, None));

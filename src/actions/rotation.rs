@@ -318,7 +318,11 @@ pub(crate) async fn push_with(
 ) -> Vec<TargetResult> {
     let targets = &ctx.settings.targets;
     match rotate::cloudflare_token(ctx, deadline).await {
-        Ok(cf_token) => rotate::push(ctx, targets, &credentials, cf_token, false, deadline).await,
+        Ok(cf_token) => {
+            rotate::push(ctx, targets, &credentials, cf_token, false, deadline)
+                .await
+                .results
+        }
         Err((kind, message)) => rotate::fail_all(targets, kind, &message),
     }
 }

@@ -24,6 +24,9 @@ pub struct ConfigSummary {
     pub name: String,
     /// RFC 3339, as Cloudflare gives it (it orders configs created by runs at once).
     pub created_on: Option<String>,
+    /// When the config last changed: the estimate of when its token was put, for a run that could
+    /// not put a new one.
+    pub modified_on: Option<String>,
 }
 
 /// The Hyperdrive configs API, as actions use it.
@@ -54,12 +57,19 @@ struct Listed {
     name: String,
     #[serde(default)]
     created_on: Option<Value>,
+    #[serde(default)]
+    modified_on: Option<Value>,
 }
 
 /// A config as a create or an update answers it.
 #[derive(Deserialize)]
 struct Written {
     id: String,
+}
+
+/// A listed string field, when it is one (bounded: it reaches the report).
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(|s| printable(s, 64))
 }
 
 fn malformed(message: impl Into<String>) -> ApiError {
@@ -125,11 +135,8 @@ impl HyperdriveConfigs for Session {
                 all.push(ConfigSummary {
                     id,
                     name: item.name,
-                    created_on: item
-                        .created_on
-                        .as_ref()
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    created_on: text(item.created_on.as_ref()),
+                    modified_on: text(item.modified_on.as_ref()),
                 });
             }
             if !has_more(&answer, page, got) {

@@ -189,7 +189,10 @@ impl Request {
             Some((field, v)) => {
                 return Err(error(
                     field,
-                    format!("is {}, not a string; use \"rotate\" or \"revoke\"", kind(v)),
+                    format!(
+                        "is {}, not a string; use \"rotate\", \"revoke\" or \"status\"",
+                        kind(v)
+                    ),
                 ))
             }
         };
@@ -205,7 +208,8 @@ impl Request {
         };
         let action = match (action.as_str(), force) {
             ("rotate", None) => ActionName::Rotate,
-            ("rotate", Some((field, _))) => {
+            ("status", None) => ActionName::Status,
+            ("rotate" | "status", Some((field, _))) => {
                 return Err(error(
                     field,
                     "applies to the revoke action only; remove it, or add \"action\": \"revoke\"",
@@ -226,9 +230,9 @@ impl Request {
                 return Err(error(
                     "action",
                     format!(
-                        "{:?} is not an action; use \"rotate\" (the default) or \"revoke\"",
-                        crate::redact::printable(other, 40)
-                    ),
+                    "{:?} is not an action; use \"rotate\" (the default), \"revoke\" or \"status\"",
+                    crate::redact::printable(other, 40)
+                ),
                 ))
             }
         };

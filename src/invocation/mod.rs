@@ -28,6 +28,8 @@ pub enum ActionName {
     Revoke { force: bool },
     /// One step of a Secrets Manager rotation of the signer keys secret.
     RotationStep(RotationStep),
+    /// Read only: each config's time to dark and the Cloudflare token's expiry.
+    Status,
 }
 
 /// A Secrets Manager rotation event: `{"SecretId", "ClientRequestToken", "Step"}`.

@@ -1,5 +1,7 @@
-//! The report as one CloudWatch Embedded Metric Format line: namespace `HyperdriveDsqlRotator`,
-//! dimension `FunctionName`; Created, Updated, Failed, Planned, and MinTokenLifetime when known.
+//! The report as CloudWatch Embedded Metric Format lines, namespace `HyperdriveDsqlRotator`: one for
+//! the run (dimension `FunctionName`: Created, Updated, Failed, Planned, and when known
+//! MinTokenLifetime, MinSecondsToDark, CloudflareTokenSecondsLeft) and one per target whose time
+//! to dark is known (dimensions `FunctionName`, `Target`: SecondsToDark).
 
 use super::Report;
 use serde_json::json;
@@ -26,6 +28,19 @@ impl Report {
             metrics.push(json!({"Name": "MinTokenLifetime", "Unit": "Seconds"}));
             line["MinTokenLifetime"] = json!(min.as_secs());
         }
+        if let Some(min) = self.min_seconds_to_dark {
+            metrics.push(json!({"Name": "MinSecondsToDark", "Unit": "Seconds"}));
+            line["MinSecondsToDark"] = json!(min);
+        }
+        if let Some(left) = self
+            .cloudflare_token_expires_at
+            .as_deref()
+            .and_then(super::parse_rfc3339)
+        {
+            let secs = left.duration_since(now).map_or(0, |d| d.as_secs());
+            metrics.push(json!({"Name": "CloudflareTokenSecondsLeft", "Unit": "Seconds"}));
+            line["CloudflareTokenSecondsLeft"] = json!(secs);
+        }
         line["_aws"] = json!({
             "Timestamp": now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
             "CloudWatchMetrics": [{
@@ -35,6 +50,38 @@ impl Report {
             }],
         });
         line.to_string()
+    }
+
+    /// One EMF line per target whose time to dark is known: `SecondsToDark`, dimensions
+    /// `FunctionName` and `Target`.
+    pub fn emf_target_lines(&self, function_name: &str, now: SystemTime) -> Vec<String> {
+        let stamp = now
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.results
+            .iter()
+            .filter_map(|r| {
+                let until = super::parse_rfc3339(r.held_token_valid_until.as_deref()?)?;
+                let left = until.duration_since(now).map_or(0, |d| d.as_secs());
+                Some(
+                    json!({
+                        "FunctionName": function_name,
+                        "Target": r.name,
+                        "AccountId": r.account_id,
+                        "SecondsToDark": left,
+                        "_aws": {
+                            "Timestamp": stamp,
+                            "CloudWatchMetrics": [{
+                                "Namespace": "HyperdriveDsqlRotator",
+                                "Dimensions": [["FunctionName", "Target"]],
+                                "Metrics": [{"Name": "SecondsToDark", "Unit": "Seconds"}],
+                            }],
+                        },
+                    })
+                    .to_string(),
+                )
+            })
+            .collect()
     }
 }
 
@@ -66,6 +113,33 @@ mod tests {
             (Some(1), Some(1))
         );
         assert_eq!(line["MinTokenLifetime"], 3540);
+
+        let mut timed = report(vec![
+            result("a", Outcome::Updated, Some(60)),
+            result("b", Outcome::Updated, Some(60)),
+        ]);
+        timed.min_seconds_to_dark = Some(1800);
+        timed.cloudflare_token_expires_at = Some("1970-01-02T00:00:00Z".into());
+        timed.results[0].held_token_valid_until = Some("1970-01-01T01:00:00Z".into());
+        let line: serde_json::Value =
+            serde_json::from_str(&timed.emf_line("fn", UNIX_EPOCH)).unwrap();
+        assert_eq!(line["MinSecondsToDark"], 1800);
+        assert_eq!(line["CloudflareTokenSecondsLeft"], 86_400);
+        let per_target = timed.emf_target_lines("fn", UNIX_EPOCH);
+        assert_eq!(
+            per_target.len(),
+            1,
+            "only targets whose time to dark is known"
+        );
+        let t: serde_json::Value = serde_json::from_str(&per_target[0]).unwrap();
+        assert_eq!(
+            (t["Target"].as_str(), t["SecondsToDark"].as_u64()),
+            (Some("a"), Some(3600))
+        );
+        assert_eq!(
+            t["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["FunctionName", "Target"]])
+        );
 
         let unknown = report(vec![result("a", Outcome::Updated, None)]);
         let line: serde_json::Value =

@@ -18,6 +18,13 @@ pub struct Report {
     pub finished_at: String,
     /// Expiry of the signing credentials, when the provider tells it.
     pub credentials_expire_at: Option<String>,
+    /// The least time any config's token has left, in seconds (0: a config is dark); null when
+    /// some config's is unknowable (execution-role mode).
+    #[serde(default)]
+    pub min_seconds_to_dark: Option<u64>,
+    /// When the Cloudflare API token expires, when it carries an expiry.
+    #[serde(default)]
+    pub cloudflare_token_expires_at: Option<String>,
     pub results: Vec<TargetResult>,
     pub summary: Summary,
     /// What a revoke invalidated, or why it did not: only in a revoke's report.
@@ -56,6 +63,10 @@ pub enum Outcome {
     WouldCreate,
     WouldUpdate,
     Failed,
+    /// Status: the config is there.
+    Present,
+    /// Status: no config has the target's name.
+    Missing,
 }
 
 impl Outcome {
@@ -66,6 +77,8 @@ impl Outcome {
             Outcome::WouldCreate => "would_create",
             Outcome::WouldUpdate => "would_update",
             Outcome::Failed => "failed",
+            Outcome::Present => "present",
+            Outcome::Missing => "missing",
         }
     }
 }
@@ -83,10 +96,34 @@ pub struct TargetResult {
     /// Until when the pushed token really works: min(signing time + TTL, credentials' expiry);
     /// null when the credentials' expiry is unknowable, or nothing was signed.
     pub token_expires_at: Option<String>,
+    /// When the config last changed before this run, as listed.
+    #[serde(default)]
+    pub modified_on: Option<String>,
+    /// Until when the token the config holds now works: the one this run pushed, or else an
+    /// estimate from `modified_on` and the lifetime the signing mode guarantees.
+    #[serde(default)]
+    pub held_token_valid_until: Option<String>,
+    /// How `held_token_valid_until` is known.
+    #[serde(default)]
+    pub held_token_basis: HeldBasis,
     pub error: Option<TargetError>,
     /// Token lifetime from signing, for the metric (not part of the report).
     #[serde(skip)]
     pub token_lifetime: Option<Duration>,
+}
+
+/// How the held token's lifetime is known.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum HeldBasis {
+    /// This run pushed it: its `token_expires_at`.
+    Pushed,
+    /// Not pushed by this run: the config's `modified_on` plus the lifetime the signing mode
+    /// guarantees.
+    Estimated,
+    /// Execution-role mode, or no config.
+    #[default]
+    Unknown,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -122,6 +159,26 @@ pub fn rfc3339(t: SystemTime) -> String {
     aws_smithy_types::DateTime::from_secs(secs as i64)
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default()
+}
+
+/// An RFC 3339 time, as Cloudflare and this report write them, with any number of fractional
+/// digits (Cloudflare's `modified_on` has up to nine, not always a multiple of three).
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let (whole, nanos) = match text.split_once('.') {
+        None => (text.to_owned(), 0),
+        Some((head, rest)) => {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            let zone = &rest[digits.len()..];
+            let nanos = format!("{:0<9}", &digits[..digits.len().min(9)])
+                .parse::<u32>()
+                .ok()?;
+            (format!("{head}{zone}"), nanos)
+        }
+    };
+    aws_smithy_types::DateTime::from_str(&whole, aws_smithy_types::date_time::Format::DateTime)
+        .ok()
+        .and_then(|d| SystemTime::try_from(d).ok())
+        .and_then(|t| t.checked_add(Duration::from_nanos(u64::from(nanos))))
 }
 
 impl Report {
@@ -187,6 +244,9 @@ pub(crate) mod tests {
             outcome,
             config_id: None,
             token_expires_at: None,
+            modified_on: None,
+            held_token_valid_until: None,
+            held_token_basis: HeldBasis::Unknown,
             error: (outcome == Outcome::Failed).then(|| TargetError {
                 kind: ErrorKind::OriginRefused,
                 message: "m".into(),
@@ -202,10 +262,29 @@ pub(crate) mod tests {
             started_at: rfc3339(UNIX_EPOCH),
             finished_at: rfc3339(UNIX_EPOCH),
             credentials_expire_at: None,
+            min_seconds_to_dark: None,
+            cloudflare_token_expires_at: None,
             summary: Summary::of(&results),
             results,
             revocation: None,
         }
+    }
+
+    #[test]
+    fn rfc3339_times_parse_with_any_fraction() {
+        let at = |nanos: u64| {
+            Some(UNIX_EPOCH + Duration::from_secs(1_796_310_062) + Duration::from_nanos(nanos))
+        };
+        assert_eq!(parse_rfc3339("2026-12-03T15:01:02Z"), at(0));
+        assert_eq!(
+            parse_rfc3339("2026-12-03T15:01:02.59887316Z"),
+            at(598_873_160)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-12-03T15:01:02.123456Z"),
+            at(123_456_000)
+        );
+        assert_eq!(parse_rfc3339("not a time"), None);
     }
 
     #[test]

@@ -198,6 +198,19 @@ impl World {
         self.context_on(&self.sdk, env)
     }
 
+    /// The signing keys of the default chain, stored as a long-term-keys secret: the environment
+    /// of the long-term-keys mode (tokens whose lifetime the mode guarantees: the TTL).
+    pub async fn keys_mode(&self) -> (&'static str, String) {
+        let secret = unique("signer-keys");
+        put_secret(
+            &self.sdk,
+            &secret,
+            &json!({"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY}).to_string(),
+        )
+        .await;
+        ("SIGNER_CREDENTIALS_SECRET_ID", secret)
+    }
+
     pub fn handler(&self, targets: &[Value], extra: &[(&str, &str)]) -> Handler {
         Handler::with_context(self.context(&self.env(targets, extra)), "rotator-test")
     }

@@ -163,6 +163,7 @@ mod tests {
             id: id.into(),
             name: "orders-db".into(),
             created_on: created_on.map(Into::into),
+            modified_on: None,
         };
         let a = config("ffff", Some("2026-12-01T10:00:00.000100Z"));
         let b = config("0000", Some("2026-12-01T10:00:00.000200Z"));

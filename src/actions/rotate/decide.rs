@@ -71,6 +71,7 @@ mod tests {
                 id: (*id).into(),
                 name: (*name).into(),
                 created_on: None,
+                modified_on: None,
             })
             .collect()
     }

@@ -6,39 +6,79 @@
 mod converge;
 mod decide;
 mod sign;
+pub(crate) mod watch;
 
 pub use converge::survivor;
-pub use decide::{decide, Decision, Write};
+pub use decide::{decide, duplicate_message, Decision, Write};
 pub use sign::Signing;
 
 use sign::{sign, target_roles};
 
+use super::held;
 use crate::aws::credentials::{Lifetime, SigningCredentials};
 use crate::aws::{AwsError, AwsFailure};
 use crate::cloudflare::{ApiError, ConfigSummary, HyperdriveConfigs};
 use crate::config::Target;
 use crate::context::Context;
 use crate::redact::Secret;
-use crate::report::{rfc3339, ErrorKind, Outcome, Report, Summary, TargetError, TargetResult};
+use crate::report::{
+    rfc3339, ErrorKind, HeldBasis, Outcome, Report, Summary, TargetError, TargetResult,
+};
 use futures_util::stream::{self, StreamExt};
 use futures_util::FutureExt;
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::time::SystemTime;
 use tokio::time::Instant;
 
 /// Runs the action over `targets` (already selected), writing nothing when `dry_run`.
 pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Instant) -> Report {
     let started_at = ctx.clock.now();
-    let (results, credentials_expire_at) = match fetch(ctx, deadline).await {
+    let (pushed, credentials_expire_at) = match fetch(ctx, deadline).await {
         Ok((creds, cf_token)) => {
             warn_if_lifetime_unknown(&creds);
-            let results = push(ctx, targets, &creds, cf_token, dry_run, deadline).await;
-            (results, creds.expires_at().map(rfc3339))
+            let pushed = push(ctx, targets, &creds, cf_token, dry_run, deadline).await;
+            (pushed, creds.expires_at().map(rfc3339))
         }
-        Err((kind, message)) => (fail_all(targets, kind, &message), None),
+        Err((kind, message)) => (Pushed::failed(targets, kind, &message), None),
     };
-    report(ctx, dry_run, started_at, results, credentials_expire_at)
+    pushed.report(ctx, dry_run, started_at, credentials_expire_at)
+}
+
+/// What a push did: each target's result, and what the Cloudflare API token said of its expiry.
+pub(crate) struct Pushed {
+    pub results: Vec<TargetResult>,
+    pub cloudflare_token_expires_at: Option<SystemTime>,
+}
+
+impl Pushed {
+    /// Every target failed the same way (nothing could be signed or sent).
+    pub fn failed(targets: &[Target], kind: ErrorKind, message: &str) -> Pushed {
+        Pushed {
+            results: fail_all(targets, kind, message),
+            cloudflare_token_expires_at: None,
+        }
+    }
+
+    /// The report of a run that started at `started_at`.
+    pub fn report(
+        self,
+        ctx: &Context,
+        dry_run: bool,
+        started_at: SystemTime,
+        credentials_expire_at: Option<String>,
+    ) -> Report {
+        let mut r = report(
+            ctx,
+            dry_run,
+            started_at,
+            self.results,
+            credentials_expire_at,
+        );
+        r.cloudflare_token_expires_at = self.cloudflare_token_expires_at.map(rfc3339);
+        r
+    }
 }
 
 /// The signing credentials and the Cloudflare API token, fetched at the same time within the
@@ -80,7 +120,9 @@ pub(crate) async fn cloudflare_token(
     .and_then(|t| t.map_err(|e| aws_failure(ErrorKind::CloudflareToken, e.aws_error(), &e)))
 }
 
-/// Gives every target in `targets` a fresh token signed with `credentials`, as a run does.
+/// Gives every target in `targets` a fresh token signed with `credentials`, as a run does; first
+/// asks Cloudflare what the API token says of itself: an expired, disabled or refused token fails
+/// every target at once, with what to do.
 pub(crate) async fn push(
     ctx: &Context,
     targets: &[Target],
@@ -88,8 +130,12 @@ pub(crate) async fn push(
     cf_token: Secret,
     dry_run: bool,
     deadline: Instant,
-) -> Vec<TargetResult> {
+) -> Pushed {
     let api = ctx.cloudflare(cf_token, deadline);
+    let expires = match watch::token(ctx, &api, targets).await {
+        Ok(expires) => expires,
+        Err(message) => return Pushed::failed(targets, ErrorKind::CloudflareAuth, &message),
+    };
     let roles = target_roles(ctx, targets, deadline).await;
     let signing = Signing {
         credentials,
@@ -97,14 +143,17 @@ pub(crate) async fn push(
         ttl: ctx.settings.token_ttl,
         clock: ctx.clock.as_ref(),
     };
-    rotate_all(
-        &api,
-        targets,
-        &signing,
-        dry_run,
-        ctx.settings.max_concurrency,
-    )
-    .await
+    Pushed {
+        results: rotate_all(
+            &api,
+            targets,
+            &signing,
+            dry_run,
+            ctx.settings.max_concurrency,
+        )
+        .await,
+        cloudflare_token_expires_at: expires,
+    }
 }
 
 /// Every target failed the same way (nothing could be signed or sent).
@@ -115,19 +164,23 @@ pub(crate) fn fail_all(targets: &[Target], kind: ErrorKind, message: &str) -> Ve
         .collect()
 }
 
-/// The report of a run that started at `started_at`.
+/// The report of a run that started at `started_at`, with each config's time to dark.
 pub(crate) fn report(
     ctx: &Context,
     dry_run: bool,
     started_at: std::time::SystemTime,
-    results: Vec<TargetResult>,
+    mut results: Vec<TargetResult>,
     credentials_expire_at: Option<String>,
 ) -> Report {
+    let now = ctx.clock.now();
+    let min_seconds_to_dark = held::annotate(ctx, &ctx.settings.targets, &mut results, now);
     Report {
         dry_run,
         started_at: rfc3339(started_at),
-        finished_at: rfc3339(ctx.clock.now()),
+        finished_at: rfc3339(now),
         credentials_expire_at,
+        min_seconds_to_dark,
+        cloudflare_token_expires_at: None,
         summary: Summary::of(&results),
         results,
         revocation: None,
@@ -175,6 +228,28 @@ pub async fn rotate_all<C: HyperdriveConfigs>(
 }
 
 async fn rotate_one<C: HyperdriveConfigs>(
+    api: &C,
+    target: &Target,
+    listing: &Result<Vec<ConfigSummary>, ApiError>,
+    signing: &Signing<'_>,
+    dry_run: bool,
+) -> TargetResult {
+    // When the config last changed, as listed: what a token this run could not replace is
+    // estimated from.
+    let modified_on = listing.as_ref().ok().and_then(|l| {
+        let mut same = l.iter().filter(|c| c.name == target.name);
+        match (same.next(), same.next()) {
+            (Some(one), None) => one.modified_on.clone(),
+            _ => None,
+        }
+    });
+    TargetResult {
+        modified_on,
+        ..write_one(api, target, listing, signing, dry_run).await
+    }
+}
+
+async fn write_one<C: HyperdriveConfigs>(
     api: &C,
     target: &Target,
     listing: &Result<Vec<ConfigSummary>, ApiError>,
@@ -262,7 +337,7 @@ fn warn_if_lifetime_unknown(creds: &SigningCredentials) {
     }
 }
 
-fn base_result(t: &Target) -> TargetResult {
+pub(crate) fn base_result(t: &Target) -> TargetResult {
     TargetResult {
         name: t.name.clone(),
         account_id: t.account_id.clone(),
@@ -271,6 +346,9 @@ fn base_result(t: &Target) -> TargetResult {
         outcome: Outcome::Failed,
         config_id: None,
         token_expires_at: None,
+        modified_on: None,
+        held_token_valid_until: None,
+        held_token_basis: HeldBasis::Unknown,
         error: None,
         token_lifetime: None,
     }

@@ -29,6 +29,7 @@ fn config(id: &str, name: &str, created_on: Option<&str>) -> ConfigSummary {
         id: id.into(),
         name: name.into(),
         created_on: created_on.map(Into::into),
+        modified_on: None,
     }
 }
 

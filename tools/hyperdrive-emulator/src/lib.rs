@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use fault::{Fault, FaultAction};
-pub use state::{codes, RecordedRequest, Revocations, StoredConfig};
+pub use state::{codes, ApiTokenState, RecordedRequest, Revocations, StoredConfig};
 pub use timefmt::{parse_rfc3339, rfc3339};
 pub use token::{
     sign_dsql_token, verify_dsql_token, SigningCredentials, TokenError, TokenInfo, CLOCK_SKEW,
@@ -173,6 +173,11 @@ impl Emulator {
     /// Credentials revoked since tokens were signed: their tokens now fail the connection test.
     pub fn set_revocations(&self, revocations: Revocations) {
         self.shared.lock().revocations = revocations;
+    }
+
+    /// What the token verify routes say of the API token (whose, status, expiry).
+    pub fn set_api_token_state(&self, state: ApiTokenState) {
+        self.shared.lock().api_token_state = state;
     }
 
     /// Freezes the emulator's clock at `now` (`None`: real time again). It drives token validity checks and the

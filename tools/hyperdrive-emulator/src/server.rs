@@ -192,6 +192,8 @@ enum Op {
     Patch(String),
     Delete(String),
     Restart(String),
+    /// `GET /user/tokens/verify` (no account) or `GET /accounts/{account}/tokens/verify`.
+    VerifyToken,
 }
 
 /// `/client/v4/accounts/{account}/hyperdrive/configs[/{id}[/restart]]` -> (account, op).
@@ -202,6 +204,26 @@ fn route(method: &Method, api_path: &str) -> Result<(String, Op), ApiError> {
         .split('/')
         .map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
+    match segments.as_slice() {
+        [user, tokens, verify] if user == "user" && tokens == "tokens" && verify == "verify" => {
+            return match *method {
+                Method::GET => Ok((String::new(), Op::VerifyToken)),
+                _ => Err(no_route()),
+            };
+        }
+        [accounts, account, tokens, verify]
+            if accounts == "accounts"
+                && tokens == "tokens"
+                && verify == "verify"
+                && !account.is_empty() =>
+        {
+            return match *method {
+                Method::GET => Ok((account.clone(), Op::VerifyToken)),
+                _ => Err(no_route()),
+            };
+        }
+        _ => {}
+    }
     let (account, rest) = match segments.as_slice() {
         [accounts, account, hyperdrive, configs, rest @ ..]
             if accounts == "accounts"
@@ -326,6 +348,7 @@ fn apply(
     query: Option<&str>,
 ) -> Result<(Value, Option<Value>), ApiError> {
     match op {
+        Op::VerifyToken => inner.verify_token(account).map(|r| (r, None)),
         Op::List => {
             let (page, per_page) = paging(query)?;
             let (items, info) = inner.list(account, page, per_page);
@@ -588,6 +611,14 @@ fn handle_admin(
                 inner.requests.iter().map(|(_, r)| r.redacted()).collect();
             Ok(serde_json::to_value(list).unwrap_or(Value::Null))
         }
+        (Method::PUT, "/api-token") => parse_body().and_then(|v| {
+            serde_json::from_value::<crate::state::ApiTokenState>(v)
+                .map_err(|e| admin_error(400, &format!("invalid token state: {e}")))
+                .map(|t| {
+                    shared.lock().api_token_state = t;
+                    json!({"ok": true})
+                })
+        }),
         (Method::PUT, "/revocations") => parse_body().and_then(|v| {
             serde_json::from_value::<crate::state::Revocations>(v)
                 .map_err(|e| admin_error(400, &format!("invalid revocations: {e}")))

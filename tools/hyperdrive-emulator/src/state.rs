@@ -19,6 +19,8 @@ pub mod codes {
     pub const INVALID_BODY: u64 = 1001;
     pub const INVALID_QUERY: u64 = 1002;
     pub const INTERNAL: u64 = 1000;
+    /// What the token verify routes answer for a token that is not theirs (the same number).
+    pub const INVALID_TOKEN: u64 = 1000;
     pub const BAD_HOSTNAME: u64 = 2008;
     pub const INVALID_CREDENTIALS: u64 = 2013;
     pub const DATABASE_MISSING: u64 = 2014;
@@ -190,6 +192,8 @@ pub struct Inner {
     pub allow_duplicate_names: bool,
     /// Credentials revoked since tokens were signed (set through the admin API).
     pub revocations: Revocations,
+    /// What the verify routes say of the API token.
+    pub api_token_state: ApiTokenState,
     pub id_seq: u64,
 }
 
@@ -262,6 +266,58 @@ fn config_parts(body: &Value) -> ConfigParts {
             .unwrap_or_else(|| json!({"disabled": false})),
         origin_connection_limit: body.get("origin_connection_limit").and_then(Value::as_u64),
         mtls: body.get("mtls").cloned(),
+    }
+}
+
+/// What Cloudflare's token verify routes say of the API token: whose it is (a user's, answered by
+/// `/user/tokens/verify`, or an account's, answered by `/accounts/{id}/tokens/verify`), its status
+/// and expiry. The other route answers 401 (1000), as Cloudflare does for a token of the other kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiTokenState {
+    /// `None`: a user's token; else the account that owns it.
+    #[serde(default)]
+    pub account_owner: Option<String>,
+    /// `active`, `disabled` or `expired`.
+    pub status: String,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::timefmt::optional_system_time"
+    )]
+    pub expires_on: Option<SystemTime>,
+}
+
+impl Default for ApiTokenState {
+    fn default() -> Self {
+        ApiTokenState {
+            account_owner: None,
+            status: "active".to_owned(),
+            expires_on: None,
+        }
+    }
+}
+
+impl Inner {
+    /// The verify routes: `account` is empty for the user route.
+    pub fn verify_token(&self, account: &str) -> Result<Value, ApiError> {
+        let state = &self.api_token_state;
+        let mine = match &state.account_owner {
+            None => account.is_empty(),
+            Some(owner) => owner == account,
+        };
+        if !mine {
+            return Err(ApiError::new(
+                401,
+                codes::INVALID_TOKEN,
+                "Invalid API Token",
+            ));
+        }
+        let mut result = json!({"id": "0123456789abcdef0123456789abcdef", "status": state.status});
+        if let Some(at) = state.expires_on {
+            result["expires_on"] = json!(crate::timefmt::rfc3339(at));
+        }
+        Ok(result)
     }
 }
 

@@ -2,6 +2,8 @@
 //! report on stdout, logs on stderr; exit 0 when every target succeeded, 1 when one failed, 2 when
 //! the configuration, the event or the arguments are invalid (nothing was called).
 
+mod status;
+
 use crate::aws::sdk::load_config;
 use crate::config::Settings;
 use crate::context::Context;
@@ -13,7 +15,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub const USAGE: &str = "\
-Usage: hyperdrive-dsql-rotator [rotate|revoke] [--force] [--dry-run] [--event FILE|-] [--timeout SECONDS]
+Usage: hyperdrive-dsql-rotator [rotate|revoke|status] [--force] [--dry-run] [--threshold SECONDS]
+                               [--event FILE|-] [--timeout SECONDS]
 
 Signs Aurora DSQL auth tokens and upserts one Cloudflare Hyperdrive config per target, once.
 Configuration comes from the environment (HYPERDRIVE_TARGETS, CLOUDFLARE_API_TOKEN_SECRET_ID, ...;
@@ -24,9 +27,13 @@ Actions:
   revoke             push fresh tokens everywhere, then invalidate every token signed before: the
                      signer role's older sessions are denied, or the signer keys are rotated and
                      the old key deactivated; a target that does not take its token blocks it
+  status             read only: each config's time to dark and the Cloudflare token's expiry; a
+                     table on stderr, danger first; exit 1 when a config is dark, missing, failed,
+                     or has less than --threshold left
 
 Options:
   --force            revoke even when a target did not take its fresh token (it goes dark)
+  --threshold SECS   status: a config with less time left is in danger (default 1800)
   --dry-run          do everything up to the writes; actions are would_create / would_update
   --event FILE|-     read an invocation event (JSON object) from FILE, or stdin with -
   --timeout SECONDS  give up retrying after this long (default 300)
@@ -45,6 +52,8 @@ pub struct Args {
     /// `rotate` or `revoke`, when given (else the event's, else rotate).
     pub action: Option<String>,
     pub force: bool,
+    /// `status`: below this much time left, a config is in danger.
+    pub threshold: Duration,
     pub dry_run: bool,
     pub event: Option<String>,
     pub timeout: Duration,
@@ -62,6 +71,7 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Str
     let mut parsed = Args {
         action: None,
         force: false,
+        threshold: status::DEFAULT_THRESHOLD,
         dry_run: false,
         event: None,
         timeout: DEFAULT_TIMEOUT,
@@ -92,7 +102,16 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Str
                     })?;
                 parsed.timeout = Duration::from_secs(secs);
             }
-            "rotate" | "revoke" if parsed.action.is_none() => parsed.action = Some(flag.clone()),
+            "rotate" | "revoke" | "status" if parsed.action.is_none() => {
+                parsed.action = Some(flag.clone())
+            }
+            "--threshold" => {
+                let v = value("--threshold")?;
+                let secs = v
+                    .parse::<u64>()
+                    .map_err(|_| format!("--threshold {v:?} is not a whole number of seconds"))?;
+                parsed.threshold = Duration::from_secs(secs);
+            }
             "--force" => parsed.force = true,
             "-h" | "--help" => return Ok(Command::Help),
             "-V" | "--version" => return Ok(Command::Version),
@@ -137,12 +156,26 @@ pub async fn main(args: impl IntoIterator<Item = String>) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     match invoke(&args).await {
+        Ok(report) if args.action.as_deref() == Some("status") => {
+            print_report(&report);
+            let now = report_time(&report);
+            eprint!("{}", status::table(&report, now, args.threshold));
+            if status::healthy(&report, now, args.threshold) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
         Ok(report) => {
             print_report(&report);
             ExitCode::SUCCESS
         }
         Err(InvocationError::TargetsFailed(report)) => {
             print_report(&report);
+            if args.action.as_deref() == Some("status") {
+                let now = report_time(&report);
+                eprint!("{}", status::table(&report, now, args.threshold));
+            }
             ExitCode::from(1)
         }
         Err(e @ (InvocationError::Initialization(_) | InvocationError::RotationStepFailed(_))) => {
@@ -175,6 +208,11 @@ async fn invoke(args: &Args) -> Result<Report, InvocationError> {
     dispatch(&context, &invocation).await
 }
 
+/// When the report was made: the time its "time left" is read at.
+fn report_time(report: &Report) -> std::time::SystemTime {
+    crate::report::parse_rfc3339(&report.finished_at).unwrap_or(std::time::UNIX_EPOCH)
+}
+
 fn print_report(report: &Report) {
     match serde_json::to_string_pretty(report) {
         Ok(json) => println!("{json}"),
@@ -202,6 +240,7 @@ mod tests {
             Command::Run(Args {
                 action: None,
                 force: false,
+                threshold: status::DEFAULT_THRESHOLD,
                 dry_run: false,
                 event: None,
                 timeout: DEFAULT_TIMEOUT
@@ -212,6 +251,7 @@ mod tests {
             Command::Run(Args {
                 action: None,
                 force: false,
+                threshold: status::DEFAULT_THRESHOLD,
                 dry_run: true,
                 event: Some("-".into()),
                 timeout: Duration::from_secs(30)
@@ -222,6 +262,7 @@ mod tests {
             Command::Run(Args {
                 action: None,
                 force: false,
+                threshold: status::DEFAULT_THRESHOLD,
                 dry_run: false,
                 event: Some("e.json".into()),
                 timeout: DEFAULT_TIMEOUT
@@ -232,6 +273,7 @@ mod tests {
             Command::Run(Args {
                 action: Some("revoke".into()),
                 force: true,
+                threshold: status::DEFAULT_THRESHOLD,
                 dry_run: true,
                 event: None,
                 timeout: DEFAULT_TIMEOUT

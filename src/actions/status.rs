@@ -1,0 +1,91 @@
+//! Status, read only: each target's config as Cloudflare lists it, the time to dark of the token it
+//! holds (estimated from `modified_on`), and what the Cloudflare API token says of its expiry.
+//! Nothing is signed or written.
+
+use super::rotate::{self, watch, Pushed};
+use crate::cloudflare::{ConfigSummary, HyperdriveConfigs};
+use crate::config::Target;
+use crate::context::Context;
+use crate::report::{ErrorKind, Outcome, Report, TargetResult};
+use futures_util::stream::{self, StreamExt};
+use std::collections::HashMap;
+use tokio::time::Instant;
+
+/// Reads the state of `targets`.
+pub async fn run(ctx: &Context, targets: &[Target], deadline: Instant) -> Report {
+    let started = ctx.clock.now();
+    let pushed = match rotate::cloudflare_token(ctx, deadline).await {
+        Ok(token) => read(ctx, targets, token, deadline).await,
+        Err((kind, message)) => Pushed::failed(targets, kind, &message),
+    };
+    pushed.report(ctx, false, started, None)
+}
+
+async fn read(
+    ctx: &Context,
+    targets: &[Target],
+    token: crate::redact::Secret,
+    deadline: Instant,
+) -> Pushed {
+    let api = ctx.cloudflare(token, deadline);
+    let expires = match watch::token(ctx, &api, targets).await {
+        Ok(expires) => expires,
+        Err(message) => return Pushed::failed(targets, ErrorKind::CloudflareAuth, &message),
+    };
+    let mut accounts: Vec<&str> = targets.iter().map(|t| t.account_id.as_str()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let listings: HashMap<&str, _> = stream::iter(accounts)
+        .map(|account| {
+            let api = &api;
+            async move { (account, api.list(account).await) }
+        })
+        .buffer_unordered(ctx.settings.max_concurrency)
+        .collect()
+        .await;
+    let results = targets
+        .iter()
+        .map(|t| match &listings[t.account_id.as_str()] {
+            Ok(listing) => state_of(t, listing),
+            Err(e) => rotate::failed(
+                t,
+                e.kind,
+                &format!(
+                    "could not list the Hyperdrive configs of account {}: {}",
+                    t.account_id, e.message
+                ),
+                e.codes.clone(),
+            ),
+        })
+        .collect();
+    Pushed {
+        results,
+        cloudflare_token_expires_at: expires,
+    }
+}
+
+/// A target's config as listed: present (with its id and `modified_on`), missing, or ambiguous.
+fn state_of(target: &Target, listing: &[ConfigSummary]) -> TargetResult {
+    let same: Vec<&ConfigSummary> = listing.iter().filter(|c| c.name == target.name).collect();
+    match same.as_slice() {
+        [] => TargetResult {
+            outcome: Outcome::Missing,
+            ..rotate::base_result(target)
+        },
+        [one] => TargetResult {
+            outcome: Outcome::Present,
+            config_id: Some(one.id.clone()),
+            modified_on: one.modified_on.clone(),
+            ..rotate::base_result(target)
+        },
+        many => {
+            let ids: Vec<String> = many.iter().map(|c| c.id.clone()).collect();
+            rotate::failed(
+                target,
+                ErrorKind::DuplicateName,
+                &rotate::duplicate_message(target, &ids),
+                vec![],
+            )
+        }
+    }
+}

@@ -134,6 +134,7 @@ terraform_checks() {
       check "terraform: validate example basic" tf_init_validate examples/basic
       check "terraform: validate example two-accounts" tf_init_validate examples/two-accounts
       check "terraform: test module hyperdrive-dsql-rotator (mocked plan)" tf_test modules/hyperdrive-dsql-rotator -filter=tests/rotator.tftest.hcl "$zip"
+      check "terraform: time-to-dark alarms and dashboard (mocked plan)" tf_test modules/hyperdrive-dsql-rotator -filter=tests/time_to_dark.tftest.hcl "$zip"
       check "terraform: bad-target corpus, each refused at plan" tf_corpus_runs
       check "terraform: bad-target corpus, each field named" tf_corpus_console
       check "terraform: test module cross-account-signer (mocked plan)" tf_test modules/cross-account-signer
@@ -212,6 +213,7 @@ env_check() {
 
 check "cdk: typecheck (tsc)" cdk_typecheck
 check "cdk: template tests (construct, cross-account)" cdk_test test/rotator.test.ts test/cross-account.test.ts
+check "cdk: time-to-dark alarms and dashboard tests" cdk_test test/dark-alarms.test.ts
 check "cdk: bad-target corpus, each refused at synth" cdk_test test/targets.test.ts
 check "cdk: cdk-nag AwsSolutions tests" cdk_test test/nag.test.ts
 

@@ -96,6 +96,9 @@ const props: HyperdriveDsqlRotatorProps = {
   alarmTopic: topicArn === undefined ? undefined : sns.Topic.fromTopicArn(stack, 'AlarmTopic', topicArn),
   createAlarmTopic: bool(app, 'createAlarmTopic'),
   alarmEmail: text(app, 'alarmEmail'),
+  darkSoonThresholdSeconds: num(app, 'darkSoonThresholdSeconds'),
+  cloudflareTokenAlarmDays: num(app, 'cloudflareTokenAlarmDays'),
+  createDashboard: bool(app, 'createDashboard'),
 };
 
 new HyperdriveDsqlRotator(stack, 'Rotator', props);

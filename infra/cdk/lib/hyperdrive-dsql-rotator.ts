@@ -49,8 +49,10 @@ import {
   functionTarget,
   targetProblems,
 } from './targets';
+import { DarkSoonPlan, TimeToDarkProps, dashboardUrl, timeToDarkMonitoring } from './time-to-dark';
 
-export interface HyperdriveDsqlRotatorProps {
+/** The time-to-dark inputs (`darkSoonThresholdSeconds`, `cloudflareTokenAlarmDays`, `createDashboard`) are in time-to-dark.ts. */
+export interface HyperdriveDsqlRotatorProps extends TimeToDarkProps {
   /** The Hyperdrive configs to keep supplied with tokens (at least one). Validated at synth like the function does. */
   readonly targets: HyperdriveTarget[];
   /**
@@ -174,6 +176,14 @@ export class HyperdriveDsqlRotator extends Construct {
   public readonly missedRunsAlarm: cloudwatch.Alarm;
   public readonly failedEventsAlarm: cloudwatch.Alarm;
   public readonly deliveryFailuresAlarm: cloudwatch.Alarm;
+  /** MinSecondsToDark below the threshold, or missing; undefined when the token lifetime is unknown (execution-role). */
+  public readonly darkSoonAlarm?: cloudwatch.Alarm;
+  /** The dark-soon threshold and period; undefined when there is no dark-soon alarm. */
+  public readonly darkSoon?: DarkSoonPlan;
+  /** CloudflareTokenSecondsLeft below `cloudflareTokenAlarmDays`. */
+  public readonly cloudflareTokenAlarm: cloudwatch.Alarm;
+  /** The time-to-dark dashboard (unless `createDashboard` is false). */
+  public readonly dashboard?: cloudwatch.Dashboard;
   public readonly alarmTopic?: sns.ITopic;
   public readonly schedule: SchedulePlan;
   /** The `AWS IAM GRANT` statements for targets whose user is not `admin`. */
@@ -474,7 +484,14 @@ export class HyperdriveDsqlRotator extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    // Time to dark (time-to-dark.ts): the dark-soon and Cloudflare-token alarms, the dashboard.
+    const timeToDark = timeToDarkMonitoring(this, this.function, this.schedule, props);
+    this.darkSoonAlarm = timeToDark.darkSoonAlarm;
+    this.darkSoon = timeToDark.darkSoon;
+    this.cloudflareTokenAlarm = timeToDark.cloudflareTokenAlarm;
+    this.dashboard = timeToDark.dashboard;
     const alarms = [this.errorsAlarm, this.missedRunsAlarm, this.failedEventsAlarm, this.deliveryFailuresAlarm];
+    alarms.push(...(this.darkSoonAlarm ? [this.darkSoonAlarm] : []), this.cloudflareTokenAlarm);
 
     if (props.alarmTopic !== undefined) {
       this.alarmTopic = props.alarmTopic;
@@ -547,6 +564,11 @@ export class HyperdriveDsqlRotator extends Construct {
       new CfnOutput(this, 'LongTermKeysUserPolicyArn', { value: this.longTermKeysUserPolicy.managedPolicyArn });
     }
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });
+    if (this.dashboard) {
+      new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboardName });
+      new CfnOutput(this, 'DashboardUrl', { value: dashboardUrl(this.dashboard.dashboardName) });
+    }
+    if (this.darkSoon) new CfnOutput(this, 'DarkSoonThresholdSeconds', { value: String(this.darkSoon.thresholdSeconds) });
     if (this.databaseGrants.length > 0) {
       new CfnOutput(this, 'DatabaseGrants', {
         description: 'Run each statement once, connected as admin to the cluster it names (non-admin users)',

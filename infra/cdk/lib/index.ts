@@ -2,3 +2,4 @@ export * from './hyperdrive-dsql-rotator';
 export * from './cross-account-signer';
 export * from './rotation-plan';
 export * from './targets';
+export * from './time-to-dark';

@@ -572,7 +572,7 @@ describe('failure visibility', () => {
 
   it('creates no topic and sets no alarm action by default', () => {
     template.resourceCountIs('AWS::SNS::Topic', 0);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 6); // these four, dark-soon and Cloudflare token (dark-alarms.test.ts)
     for (const a of Object.values<any>(template.findResources('AWS::CloudWatch::Alarm'))) {
       assert.equal(a.Properties.AlarmActions, undefined);
       assert.equal(a.Properties.OKActions, undefined);

@@ -40,5 +40,8 @@ module "rotator" {
   alarm_topic_arn                         = var.alarm_topic_arn
   create_alarm_topic                      = var.create_alarm_topic
   alarm_email                             = var.alarm_email
+  dark_soon_threshold_seconds             = var.dark_soon_threshold_seconds
+  cloudflare_token_alarm_days             = var.cloudflare_token_alarm_days
+  create_dashboard                        = var.create_dashboard
   tags                                    = var.tags
 }

@@ -69,6 +69,16 @@ output "failure_queue_url" {
 }
 
 output "alarm_names" {
-  description = "The errors, missed-runs, failed-events and delivery-failures alarms."
+  description = "The errors, missed-runs, failed-events, delivery-failures, dark-soon (unless the token lifetime is unknown) and Cloudflare-token-expiring alarms."
   value       = module.rotator.alarm_names
+}
+
+output "dashboard_url" {
+  description = "Console URL of the CloudWatch dashboard (time to dark per target, runs, errors, Cloudflare token days left)."
+  value       = module.rotator.dashboard_url
+}
+
+output "dark_soon_threshold_seconds" {
+  description = "Threshold of the dark-soon alarm; null in execution-role mode (no such alarm)."
+  value       = module.rotator.dark_soon_threshold_seconds
 }

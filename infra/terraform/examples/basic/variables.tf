@@ -179,6 +179,24 @@ variable "alarm_email" {
   default     = null
 }
 
+variable "dark_soon_threshold_seconds" {
+  description = "Threshold of the dark-soon alarm (MinSecondsToDark). Null: the schedule interval plus 30 minutes (capped below the token lifetime)."
+  type        = number
+  default     = null
+}
+
+variable "cloudflare_token_alarm_days" {
+  description = "Days before the Cloudflare API token's expiry at which its alarm fires. Null: 14."
+  type        = number
+  default     = null
+}
+
+variable "create_dashboard" {
+  description = "Create the CloudWatch dashboard. Null: true."
+  type        = bool
+  default     = null
+}
+
 variable "tags" {
   description = "Tags for every resource that takes them. Null: none."
   type        = map(string)

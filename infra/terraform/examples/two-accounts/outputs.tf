@@ -39,6 +39,11 @@ output "failure_queue_url" {
 }
 
 output "alarm_names" {
-  description = "The errors, missed-runs, failed-events and delivery-failures alarms."
+  description = "The errors, missed-runs, failed-events, delivery-failures, dark-soon and Cloudflare-token-expiring alarms."
   value       = module.rotator.alarm_names
+}
+
+output "dashboard_url" {
+  description = "Console URL of the CloudWatch dashboard (time to dark per target, runs, errors, Cloudflare token days left)."
+  value       = module.rotator.dashboard_url
 }

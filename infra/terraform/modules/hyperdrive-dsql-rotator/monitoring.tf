@@ -66,12 +66,13 @@ resource "aws_sns_topic_subscription" "email" {
 }
 
 locals {
-  alarms = [
+  # Then the time-to-dark alarms (time_to_dark.tf): dark-soon (unless the lifetime is unknown), Cloudflare token.
+  alarms = concat([
     aws_cloudwatch_metric_alarm.errors,
     aws_cloudwatch_metric_alarm.missed_runs,
     aws_cloudwatch_metric_alarm.failed_events,
     aws_cloudwatch_metric_alarm.delivery_failures,
-  ]
+  ], local.ttd_alarms)
 }
 
 resource "aws_cloudwatch_metric_alarm" "errors" {

@@ -94,7 +94,7 @@ output "alarm_topic_arn" {
 }
 
 output "alarm_names" {
-  description = "Names of the errors, missed-runs, failed-events and delivery-failures alarms."
+  description = "Names of the errors, missed-runs, failed-events and delivery-failures alarms, then the dark-soon alarm (unless the token lifetime is unknown) and the Cloudflare-token-expiring alarm."
   value       = [for a in local.alarms : a.alarm_name]
 }
 

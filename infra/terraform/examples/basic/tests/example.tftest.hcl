@@ -28,8 +28,12 @@ run "defaults_through_the_example" {
     error_message = "Null inputs must give the module's defaults (signer-role, 15 minutes)."
   }
   assert {
-    condition     = output.function_name == "hyperdrive-dsql-rotator" && length(output.alarm_names) == 4 && output.log_group_name == "/aws/lambda/hyperdrive-dsql-rotator"
-    error_message = "Default function name, four alarms, the log group."
+    condition     = output.function_name == "hyperdrive-dsql-rotator" && length(output.alarm_names) == 6 && output.log_group_name == "/aws/lambda/hyperdrive-dsql-rotator"
+    error_message = "Default function name, six alarms, the log group."
+  }
+  assert {
+    condition     = output.dark_soon_threshold_seconds == 2700 && startswith(output.dashboard_url, "https://us-east-1.console.aws.amazon.com/cloudwatch/home")
+    error_message = "Null time-to-dark inputs give the module's defaults: a 2700 s threshold, a dashboard."
   }
 }
 

@@ -79,6 +79,16 @@ override_resource {
   override_during = plan
   values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-delivery-failures" }
 }
+override_resource {
+  target          = aws_cloudwatch_metric_alarm.dark_soon
+  override_during = plan
+  values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-dark-soon" }
+}
+override_resource {
+  target          = aws_cloudwatch_metric_alarm.cloudflare_token_expiring
+  override_during = plan
+  values          = { arn = "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-cloudflare-token-expiring" }
+}
 
 variables {
   cloudflare_account_id = "0123456789abcdef0123456789abcdef"
@@ -897,8 +907,8 @@ run "failure_destination_and_alarms" {
     error_message = "EventBridge delivery failures alarm."
   }
   assert {
-    condition     = length(aws_sns_topic.alarms) == 0 && length(aws_cloudwatch_metric_alarm.errors.alarm_actions) == 0 && output.alarm_topic_arn == null && length(output.alarm_names) == 4
-    error_message = "No topic and no alarm action by default; four alarms."
+    condition     = length(aws_sns_topic.alarms) == 0 && length(aws_cloudwatch_metric_alarm.errors.alarm_actions) == 0 && output.alarm_topic_arn == null && length(output.alarm_names) == 6
+    error_message = "No topic and no alarm action by default; four alarms, and the two of time_to_dark.tftest.hcl."
   }
 }
 
@@ -948,6 +958,8 @@ run "created_alarm_topic_with_email" {
           "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-missed-runs",
           "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-failed-events",
           "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-delivery-failures",
+          "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-dark-soon",
+          "arn:aws:cloudwatch:us-east-1:111122223333:alarm:hyperdrive-dsql-rotator-cloudflare-token-expiring",
         ] }
       }
     }

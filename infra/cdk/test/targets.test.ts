@@ -52,7 +52,9 @@ describe('the bad-target corpus (tests/fixtures/bad-targets.json)', () => {
       assert.throws(
         () => build({ targets: [target as never] }),
         (e: Error) => {
-          const named = typeof target.name === 'string' ? `targets[0] ${JSON.stringify(target.name)}: ` : 'targets[0]: ';
+          // Names are quoted as the construct quotes them: JSON, anything outside printable ASCII escaped.
+          const quoted = JSON.stringify(target.name).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+          const named = typeof target.name === 'string' ? `targets[0] ${quoted}: ` : 'targets[0]: ';
           const line = e.message.split('\n').find((l) => l.includes(named) && l.includes(`: ${field} `));
           assert.ok(line, `no problem names ${named}and ${field}:\n${e.message}`);
           return true;

@@ -860,6 +860,26 @@ run "no_wildcard_on_dsql_or_secrets" {
   }
 }
 
+run "no_wildcard_in_long_term_keys_mode" {
+  command = plan
+  variables {
+    signing_mode                      = "long-term-keys"
+    long_term_keys_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement :
+      !anytrue([for a in flatten([s.Action]) : can(regex("^(dsql|secretsmanager|kms|sts|iam):|^\\*$", a))]) ||
+      alltrue([for r in flatten([s.Resource]) : !strcontains(r, "*")])
+    ])
+    error_message = "No dsql, secretsmanager, kms, sts or iam action of the execution role may have a wildcard resource: ${aws_iam_role_policy.execution.policy}"
+  }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s if can(regex("^iam:", try(s.Action[0], s.Action)))]) == 1
+    error_message = "One IAM statement: the signer user's keys."
+  }
+}
+
 run "no_region_deny_when_disabled" {
   command = plan
   variables {

@@ -545,8 +545,8 @@ export class HyperdriveDsqlRotator extends Construct {
 
     if (keysSecret) {
       // Secrets Manager may invoke the function for this secret only. The schedule waits for the permission (and,
-      // through the function, for the execution role's policies): creating it starts the first rotation at once,
-      // which bootstraps the first key.
+      // through the function, for the execution role's policies) and for the signer user's DSQL grant: creating it
+      // starts the first rotation at once, which bootstraps the first key and proves it on every target.
       const invoke = new lambda.CfnPermission(this, 'SignerKeysRotationInvoke', {
         action: 'lambda:InvokeFunction',
         functionName: this.function.functionArn,
@@ -559,6 +559,8 @@ export class HyperdriveDsqlRotator extends Construct {
         rotationRules: { automaticallyAfterDays: props.signerKeysRotationDays ?? DEFAULT_SIGNER_KEYS_ROTATION_DAYS },
       });
       this.signerKeysRotation.addDependency(invoke);
+      this.signerKeysRotation.node.addDependency(this.signerUser!);
+      if (this.longTermKeysUserPolicy) this.signerKeysRotation.node.addDependency(this.longTermKeysUserPolicy);
     }
 
     this.rule = new events.Rule(this, 'Schedule', {

@@ -547,7 +547,11 @@ describe('long-term-keys mode: the signer user, its keys secret and their rotati
         },
       ],
     );
-    assert.ok(schedule.DependsOn.includes(permissions[0][0]));
+    // The first rotation starts when the schedule is created: after the permission, the user and its DSQL grant.
+    assert.deepEqual(
+      [...schedule.DependsOn].sort(),
+      [permissions[0][0], userId, onlyId(template, 'AWS::IAM::ManagedPolicy')].sort(),
+    );
     synth({ signingMode: 'long-term-keys', signerKeysRotationDays: 7 }).template.hasResourceProperties(
       'AWS::SecretsManager::RotationSchedule',
       { RotationRules: { AutomaticallyAfterDays: 7 } },

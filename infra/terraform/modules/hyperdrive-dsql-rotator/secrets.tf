@@ -33,8 +33,9 @@ resource "aws_lambda_permission" "signer_keys_rotation" {
   source_arn    = aws_secretsmanager_secret.signer_keys[0].arn
 }
 
-# Created after the permission (and, through the function, after the execution role's policies): configuring the
-# rotation starts the first one at once, which bootstraps the first key.
+# Created after the permission (and, through the function, after the execution role's policies) and after the signer
+# user's DSQL grant: configuring the rotation starts the first one at once, which bootstraps the first key and proves
+# it on every target.
 resource "aws_secretsmanager_secret_rotation" "signer_keys" {
   count               = var.signing_mode == "long-term-keys" ? 1 : 0
   secret_id           = aws_secretsmanager_secret.signer_keys[0].id
@@ -44,5 +45,9 @@ resource "aws_secretsmanager_secret_rotation" "signer_keys" {
     automatically_after_days = local.signer_keys_rotation_days
   }
 
-  depends_on = [aws_lambda_permission.signer_keys_rotation]
+  depends_on = [
+    aws_lambda_permission.signer_keys_rotation,
+    aws_iam_user_group_membership.signer,
+    aws_iam_group_policy_attachment.signer_dsql,
+  ]
 }

@@ -77,6 +77,8 @@ async fn each_account_is_written_with_its_own_token() {
 
 #[tokio::test]
 async fn a_missing_account_token_fails_only_that_account_naming_account_and_secret() {
+    let logs = Capture::default();
+    let _guard = logs.install();
     let w = world().await;
     let absent = unique("cf-team-b-absent");
     let map = json!({ OTHER_ACCOUNT: absent }).to_string();
@@ -126,6 +128,20 @@ async fn a_missing_account_token_fails_only_that_account_naming_account_and_secr
         "{}",
         e.message
     );
+    assert!(logs.text().contains("users-db"), "the logs were captured");
+    // No token, right or wrong, in the report, its Debug form or any log line at TRACE.
+    let shown = format!(
+        "{}\n{report:?}\n{}",
+        serde_json::to_string(&report).unwrap(),
+        logs.text()
+    );
+    for secret in [
+        CF_TOKEN,
+        TEAM_B_TOKEN,
+        "cf-not-a-token-of-this-account-0000000000",
+    ] {
+        assert!(!shown.contains(secret), "a token was shown");
+    }
 }
 
 #[tokio::test]

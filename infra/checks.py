@@ -13,8 +13,9 @@
   tf-validations VARIABLES_TF      in each target validation, the check that fails the condition is the same one
                                    that picks the targets its message lists (the two copies Terraform requires)
   tf-readme MODULE_DIR             the module README's Inputs and Outputs tables name exactly the variables of
-                                   variables.tf (with their defaults) and the outputs of outputs.tf
+                                   the module's .tf files (with their defaults) and their outputs
 """
+import glob
 import json
 import os
 import re
@@ -321,8 +322,11 @@ def tf_readme(module):
     variables.tf writes it, in backticks, or null, or "(required)" when there is none), and its Outputs table each
     output once (first cell: one or more names in backticks)."""
     readme = os.path.join(module, "README.md")
-    variables = tf_blocks(os.path.join(module, "variables.tf"), "variable")
-    outputs = tf_blocks(os.path.join(module, "outputs.tf"), "output")
+    # Every .tf file of the module: time_to_dark.tf, for one, declares its own inputs and outputs.
+    variables, outputs = {}, {}
+    for tf in sorted(glob.glob(os.path.join(module, "*.tf"))):
+        variables.update(tf_blocks(tf, "variable"))
+        outputs.update(tf_blocks(tf, "output"))
     problems = []
 
     def compare(kind, listed, declared, where):
@@ -337,7 +341,7 @@ def tf_readme(module):
             problems.append(f"{kind} {name} is in the README's table but not in {where}")
 
     inputs = readme_table(readme, "Inputs")
-    compare("input", [re.sub(r"^`(.*)`$", r"\1", row[0]) for row in inputs], variables, "variables.tf")
+    compare("input", [re.sub(r"^`(.*)`$", r"\1", row[0]) for row in inputs], variables, "the module's .tf files")
     for row in inputs:
         name = re.sub(r"^`(.*)`$", r"\1", row[0])
         if name not in variables or len(row) < 2:
@@ -347,7 +351,7 @@ def tf_readme(module):
         if row[1] != want:
             problems.append(f"input {name}: the README's default is {row[1]}, variables.tf's {want}")
     listed_outputs = [name for row in readme_table(readme, "Outputs") for name in re.findall(r"`([\w-]+)`", row[0])]
-    compare("output", listed_outputs, outputs, "outputs.tf")
+    compare("output", listed_outputs, outputs, "the module's .tf files")
     if problems:
         fail(f"{readme}:\n" + "\n".join(problems))
     print(f"{readme}: {len(variables)} inputs and {len(outputs)} outputs, each in its table")

@@ -2,7 +2,7 @@
 # The CDK constructs as a consumer gets them: packs infra/cdk (`npm pack`: compiled JavaScript and .d.ts only, no
 # TypeScript source, example app or test), installs the tarball with aws-cdk-lib and constructs into a fresh app in a
 # temporary directory, type-checks a TypeScript app against the package's declarations, synthesizes its stack with a
-# dummy release zip (codePath), and checks that the function (with that zip as its code) and the four alarms are in
+# dummy release zip (codePath), and checks that the function (with that zip as its code) and the six alarms are in
 # the template. Nothing is written to the work tree (the package is built from a copy). Offline except for the npm
 # registry (npm's cache first). Needs `npm ci` done in infra/cdk (its TypeScript compiler and aws-cdk-lib types).
 # Usage: bash infra/pack-test.sh [WORK_DIR]   (WORK_DIR: an empty directory to use; default: a temporary one)
@@ -89,6 +89,8 @@ const alarms: cloudwatch.Alarm[] = [
   rotator.missedRunsAlarm,
   rotator.failedEventsAlarm,
   rotator.deliveryFailuresAlarm,
+  rotator.cloudflareTokenAlarm,
+  ...(rotator.darkSoonAlarm ? [rotator.darkSoonAlarm] : []),
 ];
 const other = new Stack(app, 'Signer', { env: { account: '444455556666', region: 'us-east-1' } });
 new CrossAccountDsqlSigner(other, 'Signer', {
@@ -111,7 +113,8 @@ JSON
 "$CDK/node_modules/.bin/tsc" -p "$APP/tsconfig.json"
 (cd "$APP" && node app.js "$ZIP" "$WORK/cdk.out")
 
-# 4. The template: the function, whose code is that zip, and the four alarms.
+# 4. The template: the function, whose code is that zip, and the six alarms (four on failures, dark soon, the
+# Cloudflare token expiring).
 python3 - "$WORK/cdk.out" "$ZIP" <<'PY'
 import hashlib, json, os, sys
 out, zip_path = sys.argv[1], sys.argv[2]
@@ -135,9 +138,10 @@ else:
     elif hashlib.sha256(open(os.path.join(out, asset["source"]["path"]), "rb").read()).hexdigest() != want:
         problems.append("the function's code is not the release zip")
 metrics = sorted(a["Properties"].get("MetricName") for a in alarms)
-if metrics != ["Errors", "FailedInvocations", "Invocations", "NumberOfMessagesSent"]:
+if metrics != ["CloudflareTokenSecondsLeft", "Errors", "FailedInvocations", "Invocations", "MinSecondsToDark",
+               "NumberOfMessagesSent"]:
     problems.append(f"alarms: {metrics}")
 if problems:
     sys.exit("\n".join(problems))
-print("template: the function (code: the release zip) and the four alarms")
+print("template: the function (code: the release zip) and the six alarms")
 PY

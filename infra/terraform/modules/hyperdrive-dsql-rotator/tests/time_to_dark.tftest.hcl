@@ -219,7 +219,7 @@ run "signer_role_dashboard" {
 run "long_term_keys_defaults" {
   command = plan
   variables {
-    signing_mode              = "long-term-keys"
+    signing_mode = "long-term-keys"
   }
   assert {
     condition = (

@@ -41,6 +41,12 @@ sm = boto3.client("secretsmanager", endpoint_url=sys.argv[1], region_name="us-ea
                   aws_access_key_id="demo", aws_secret_access_key="demo")
 sm.create_secret(Name="demo/cloudflare-api-token",
                  SecretString=json.dumps({"api_token": os.environ["DEMO_CLOUDFLARE_TOKEN"]}))
+# The signer role, in moto's IAM: revoke puts its deny policy on it.
+iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="demo", aws_secret_access_key="demo")
+iam.create_role(RoleName="hyperdrive-dsql-signer", AssumeRolePolicyDocument=json.dumps({
+    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                            "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
 PY
 
 # users-db already exists, made by hand in the dashboard; Workers are bound to its id.
@@ -114,7 +120,37 @@ echo "    invocation error: $(grep -o '[0-9]* of [0-9]* targets failed[^;]*' "$R
 tail -n "+$((before_lines + 1))" "$RUN_DIR/watch.log" >"$RUN_DIR/run-3.log"
 view targets "$RUN_DIR/run-3.log"
 
-title "5. Status, read only (hyperdrive-dsql-rotator status): time to dark, the configs in danger first"
+title "5. A token leaked: revoke (events/revoke.json) kills it, and no config goes dark"
+curl -sf -X PUT "$EMU/__admin/faults" -H 'content-type: application/json' -d '[]' >/dev/null
+echo "    (users-db's cluster accepts tokens again: a revoke is blocked while any target cannot take a fresh one)"
+# The leaked token: signed now by a session of the signer role, as every run's tokens are.
+leaked="$("$VENV/bin/python" - "$MOTO_URL" "$SIGNER_ROLE" "$ORDERS_HOST" <<'PY'
+import sys, boto3
+sts = boto3.client("sts", endpoint_url=sys.argv[1], region_name="us-east-1",
+                   aws_access_key_id="AKIADEMOEXECUTIONROLE", aws_secret_access_key="demo")
+c = sts.assume_role(RoleArn=sys.argv[2], RoleSessionName="leaked")["Credentials"]
+dsql = boto3.client("dsql", region_name="us-east-1", aws_access_key_id=c["AccessKeyId"],
+                    aws_secret_access_key=c["SecretAccessKey"], aws_session_token=c["SessionToken"])
+print(dsql.generate_db_connect_admin_auth_token(Hostname=sys.argv[3], Region="us-east-1", ExpiresIn=3600))
+PY
+)"
+echo "    a token of an earlier signer session leaked (not shown)"
+sleep 1   # the fresh session is issued a second later than the leaked one
+invoke revoke events/revoke.json
+view report "$RUN_DIR/revoke.json"
+cutoff="$("$VENV/bin/python" -c 'import json,sys; r=json.load(open(sys.argv[1]))["revocation"]; print(r["session_cutoff"]); print("    revocation: mode %s, revoked %s, sessions issued before %s denied (blocked by: %s)" % (r["mode"], r["revoked"], r["session_cutoff"], r["blocked_by"] or "nobody"), file=sys.stderr)' "$RUN_DIR/revoke.json")"
+# What IAM now enforces (the deny on the role), told to the emulator's connection test.
+curl -sf -X PUT "$EMU/__admin/revocations" -H 'content-type: application/json' \
+  -d '{"session_cutoff":"'"$cutoff"'"}' >/dev/null
+orders_id="$(curl -sf "$EMU/__admin/configs" | "$VENV/bin/python" -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin) if c["name"]=="orders-db"][0])')"
+answer="$(curl -s -X PATCH "$EMU/client/v4/accounts/$ACCOUNT/hyperdrive/configs/$orders_id" \
+  -H "Authorization: Bearer $DEMO_CLOUDFLARE_TOKEN" -H 'content-type: application/json' \
+  -d '{"origin":{"password":"'"$leaked"'"}}')"
+code="$(echo "$answer" | "$VENV/bin/python" -c 'import json,sys; e=json.load(sys.stdin).get("errors") or [{}]; print(e[0].get("code"), e[0].get("message", "accepted"))')"
+echo "    the leaked token, offered to Hyperdrive for orders-db: refused, $code"
+case "$code" in 2013*) ;; *) echo "error: the leaked token was not refused" >&2; exit 1 ;; esac
+
+title "6. Status, read only (hyperdrive-dsql-rotator status): every config still holds a working token"
 # The command line, with the function's environment; the table goes to stderr, the report to .run/status.json.
 status_rc=0
 (

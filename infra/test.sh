@@ -118,6 +118,19 @@ tf_corpus_console() {
         terraform console -no-color -var-file="$WORK/corpus.tfvars.json" >"$WORK/console.out" 2>&1 || true) &&
     python3 "$CHECKS" tf-corpus-console "$CORPUS" "$WORK/console.out"
 }
+# 200 targets in 40 accounts (the FLEET of tests/fleet.tftest.hcl) written into a layer by the module's helper, twice:
+# the zip must be byte-identical (reproducible, so an unchanged list makes no new layer version); then the plan tests.
+tf_fleet() {
+  local helper="$TF/modules/hyperdrive-dsql-rotator/scripts/targets_layer.py"
+  python3 -c 'import json, sys; json.dump([{"name": "db-%03d" % i, "host": "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws",
+    "user": "app", "account_id": "0" * 30 + "%02d" % (i // 5), "mtls": {"sslmode": "verify-full",
+    "ca_certificate_id": "12345678-aaaa-bbbb-cccc-1234567890ab"}} for i in range(200)], open(sys.argv[1], "w"))' "$WORK/fleet.json" &&
+    python3 "$helper" --targets "$WORK/fleet.json" --out "$WORK/fleet-layer-1.zip" &&
+    python3 "$helper" --targets "$WORK/fleet.json" --out "$WORK/fleet-layer.zip" &&
+    cmp "$WORK/fleet-layer-1.zip" "$WORK/fleet-layer.zip" &&
+    tf_test modules/hyperdrive-dsql-rotator -filter=tests/fleet.tftest.hcl "-var=lambda_zip_path=$WORK/bootstrap.zip" \
+      "-var=targets_layer_zip_path=$WORK/fleet-layer.zip"
+}
 checkov_scan() {
   "$VENV/bin/checkov" --directory "$TF" --framework terraform --skip-download --quiet --compact --output cli
 }
@@ -135,6 +148,7 @@ terraform_checks() {
       check "terraform: validate example two-accounts" tf_init_validate examples/two-accounts
       check "terraform: test module hyperdrive-dsql-rotator (mocked plan)" tf_test modules/hyperdrive-dsql-rotator -filter=tests/rotator.tftest.hcl "$zip"
       check "terraform: time-to-dark alarms and dashboard (mocked plan)" tf_test modules/hyperdrive-dsql-rotator -filter=tests/time_to_dark.tftest.hcl "$zip"
+      check "terraform: fleet inputs: mtls, token per account, 200 targets in a layer" tf_fleet
       check "terraform: bad-target corpus, each refused at plan" tf_corpus_runs
       check "terraform: bad-target corpus, each field named" tf_corpus_console
       check "terraform: test module cross-account-signer (mocked plan)" tf_test modules/cross-account-signer

@@ -229,6 +229,7 @@ check "cdk: typecheck (tsc)" cdk_typecheck
 check "cdk: template tests (construct, cross-account)" cdk_test test/rotator.test.ts test/cross-account.test.ts
 check "cdk: time-to-dark alarms and dashboard tests" cdk_test test/dark-alarms.test.ts
 check "cdk: bad-target corpus, each refused at synth" cdk_test test/targets.test.ts
+check "cdk: fleet inputs: mtls, token per account, 200 targets in a layer" cdk_test test/fleet.test.ts
 check "cdk: cdk-nag AwsSolutions tests" cdk_test test/nag.test.ts
 
 if check "cdk: synth example app (+cdk-nag)" cdk_synth; then

@@ -98,3 +98,8 @@ resource "aws_lambda_layer_version" "targets" {
     }
   }
 }
+
+output "targets_layer_arn" {
+  description = "The layer holding /opt/hyperdrive-targets.json (HYPERDRIVE_TARGETS_FILE), when targets_layer_zip_path is set; else null."
+  value       = try(aws_lambda_layer_version.targets[0].arn, null)
+}

@@ -94,7 +94,7 @@ resource "aws_lambda_layer_version" "targets" {
   lifecycle {
     precondition {
       condition     = try(jsonencode(jsondecode(file("${var.targets_layer_zip_path}.json"))) == local.targets_json, false)
-      error_message = "The targets layer ${coalesce(var.targets_layer_zip_path, "-")} does not hold exactly var.targets as the function reads them (its twin ${coalesce(var.targets_layer_zip_path, "-")}.json is missing or differs): write it again with ${local.targets_layer_command}."
+      error_message = format("The targets layer %s does not hold exactly var.targets as the function reads them (its twin %s.json is missing or differs): write it again with %s.", var.targets_layer_zip_path, var.targets_layer_zip_path, local.targets_layer_command)
     }
   }
 }

@@ -252,6 +252,7 @@ fi
 
 if [ -x "$BIN" ]; then
   check "function: bad-target corpus, each refused (exit 2)" function_corpus
+  check "function: accepts 200 targets from the layer file, a token per account" python3 "$INFRA/fleet_function_check.py" "$BIN"
 else
   skip "function: bad-target corpus, each refused (exit 2)" "(no built binary: run cargo build first)"
 fi

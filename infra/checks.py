@@ -12,7 +12,10 @@
   hcl-interpolations FILE...       no quoted string inside a ${...} (checkov's HCL parser cannot read them)
   tf-validations VARIABLES_TF      in each target validation, the check that fails the condition is the same one
                                    that picks the targets its message lists (the two copies Terraform requires)
+  tf-readme MODULE_DIR             the module README's Inputs and Outputs tables name exactly the variables of
+                                   the module's .tf files (with their defaults) and their outputs
 """
+import glob
 import json
 import os
 import re
@@ -33,6 +36,7 @@ SAMPLES = {
     "SIGNER_ROLE_ARN": "arn:aws:iam::123456789012:role/hyperdrive-dsql-signer",
     "CLOUDFLARE_API_TOKEN_SECRET_ID": "arn:aws:secretsmanager:us-east-1:123456789012:secret:cf-AbCdEf",
     "SIGNER_CREDENTIALS_SECRET_ID": "arn:aws:secretsmanager:us-east-1:123456789012:secret:keys-AbCdEf",
+    "SIGNER_USER_NAME": "HyperdriveDsqlRotator-RotatorSignerUser-AbCdEf123456",
 }
 PROBE_HOST = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws"
 
@@ -298,6 +302,61 @@ def tf_validations(path):
     print(f"{compared} target validations: condition and message agree")
 
 
+def tf_blocks(path, kind):
+    """{name: body} of each top-level `kind "name" { ... }` block of a .tf file (blocks end at a line "}")."""
+    text = open(path).read()
+    return {m.group(1): m.group(2) for m in re.finditer(r'^%s "([\w-]+)" \{\n(.*?)^\}$' % kind, text, re.M | re.S)}
+
+
+def readme_table(readme, heading):
+    """The rows (lists of cells) of the first table under `## HEADING` in a Markdown file."""
+    section = re.search(r"^## %s\n(.*?)(?=^## |\Z)" % re.escape(heading), open(readme).read(), re.M | re.S)
+    if not section:
+        fail(f"{readme}: no section ## {heading}")
+    rows = [line for line in section.group(1).splitlines() if line.startswith("|")]
+    return [[cell.strip() for cell in row.strip("|").split("|")] for row in rows[2:]]
+
+
+def tf_readme(module):
+    """The README's Inputs table lists each variable once (first cell: its name in backticks; second: its default as
+    variables.tf writes it, in backticks, or null, or "(required)" when there is none), and its Outputs table each
+    output once (first cell: one or more names in backticks)."""
+    readme = os.path.join(module, "README.md")
+    # Every .tf file of the module: time_to_dark.tf, for one, declares its own inputs and outputs.
+    variables, outputs = {}, {}
+    for tf in sorted(glob.glob(os.path.join(module, "*.tf"))):
+        variables.update(tf_blocks(tf, "variable"))
+        outputs.update(tf_blocks(tf, "output"))
+    problems = []
+
+    def compare(kind, listed, declared, where):
+        seen = set()
+        for name in listed:
+            if name in seen:
+                problems.append(f"{kind} {name} is listed twice in the README")
+            seen.add(name)
+        for name in sorted(set(declared) - seen):
+            problems.append(f"{kind} {name} ({where}) is missing from the README's table")
+        for name in sorted(seen - set(declared)):
+            problems.append(f"{kind} {name} is in the README's table but not in {where}")
+
+    inputs = readme_table(readme, "Inputs")
+    compare("input", [re.sub(r"^`(.*)`$", r"\1", row[0]) for row in inputs], variables, "the module's .tf files")
+    for row in inputs:
+        name = re.sub(r"^`(.*)`$", r"\1", row[0])
+        if name not in variables or len(row) < 2:
+            continue
+        default = re.search(r"^\s*default\s*=\s*(.+?)\s*$", variables[name], re.M)
+        want = "(required)" if default is None else "null" if default.group(1) == "null" else f"`{default.group(1)}`"
+        if row[1] != want:
+            problems.append(f"input {name}: the README's default is {row[1]}, variables.tf's {want}")
+    listed_outputs = [name for row in readme_table(readme, "Outputs") for name in re.findall(r"`([\w-]+)`", row[0])]
+    compare("output", listed_outputs, outputs, "the module's .tf files")
+    if problems:
+        fail(f"{readme}:\n" + "\n".join(problems))
+    print(f"{readme}: {len(variables)} inputs and {len(outputs)} outputs, each in its table")
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     {
@@ -309,6 +368,7 @@ def main():
         "tf-corpus-console": lambda: tf_corpus_console(*args),
         "hcl-interpolations": lambda: hcl_interpolations(args),
         "tf-validations": lambda: tf_validations(*args),
+        "tf-readme": lambda: tf_readme(*args),
     }[cmd]()
 
 

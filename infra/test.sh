@@ -2,9 +2,10 @@
 # Runs every infrastructure check from a fresh clone, installing what it needs:
 #   npm ci in infra/cdk; checkov and cfn-lint (pinned in infra/requirements.txt) into <repo>/.venv.
 # Then: CDK type check, CDK template, corpus and cdk-nag tests, cdk synth (cdk-nag enforced) of the example app and
-# of infra/README.md's walk-through + cfn-lint, the function binary against the rendered environments and the
-# bad-target corpus; terraform fmt / validate / test (modules, examples, corpus), checkov. The Terraform checks run
-# in the background while the CDK ones run. One line per check; exit 1 if any check failed.
+# of infra/README.md's walk-through + cfn-lint, the npm package packed, installed and synthesized (pack-test.sh), the
+# function binary against the rendered environments and the bad-target corpus; terraform fmt, the module READMEs'
+# tables against their variables and outputs, validate / test (modules, examples, corpus), checkov. The Terraform
+# checks run in the background while the CDK ones run. One line per check; exit 1 if any check failed.
 # Offline except for the npm registry and PyPI. Usage: bash infra/test.sh
 # The function binary: $ROTATOR_RELEASE_BIN, else <repo>/target/release, else <repo>/target/debug.
 set -euo pipefail
@@ -103,6 +104,7 @@ tf_init_validate() { (cd "$TF/$1" && terraform init -backend=false -plugin-dir="
 tf_test() { local dir="$1"; shift; (cd "$TF/$dir" && terraform test -no-color "$@"); }
 tf_hcl_interpolations() { (cd "$TF" && python3 "$CHECKS" hcl-interpolations $(find . -name '*.tf' -not -path '*/.terraform/*')); }
 tf_validations() { python3 "$CHECKS" tf-validations "$TF/modules/hyperdrive-dsql-rotator/variables.tf"; }
+tf_readmes() { for m in hyperdrive-dsql-rotator cross-account-signer; do python3 "$CHECKS" tf-readme "$TF/modules/$m" || return 1; done; }
 # The corpus, each entry alone: one generated run per entry, expecting var.targets to fail.
 tf_corpus_runs() {
   python3 "$CHECKS" tf-corpus-runs "$CORPUS" "$TF/modules/hyperdrive-dsql-rotator/tests/bad_targets.tftest.hcl" &&
@@ -140,6 +142,7 @@ terraform_checks() {
     check "terraform: fmt -check" terraform fmt -check -recursive -diff "$INFRA/terraform"
     check "terraform: no quoted string in an interpolation" tf_hcl_interpolations
     check "terraform: target validations' two copies agree" tf_validations
+    check "terraform: module READMEs list every input and output" tf_readmes
     if [ -d "$TF_PLUGINS" ]; then
       local zip="-var=lambda_zip_path=$WORK/bootstrap.zip"
       check "terraform: validate module hyperdrive-dsql-rotator" tf_init_validate modules/hyperdrive-dsql-rotator
@@ -178,15 +181,18 @@ cdk_test() { (cd "$CDK" && node --import tsx --test --test-reporter=spec "$@"); 
 
 mkdir -p "$WORK/code" && printf '#!/bin/sh\n' >"$WORK/code/bootstrap"
 
-# Synthesizes the example app with test inputs: a dummy bootstrap, two targets (admin and non-admin, two regions),
-# a created topic with an email subscription. The app registers cdk-nag AwsSolutions, so a finding fails the synth.
+# cdk_synth [OUT [-c key=value...]]: synthesizes the example app into OUT (default $WORK/cdk.out) with test inputs
+# (a dummy bootstrap, two targets: admin and non-admin, two regions; a created topic with an email subscription) and
+# the extra context given. The app registers cdk-nag AwsSolutions, so a finding fails the synth.
 cdk_synth() {
-  (cd "$CDK" && node_modules/.bin/cdk synth --quiet --no-notices --output "$WORK/cdk.out" \
+  local out="${1:-$WORK/cdk.out}"
+  [ $# -eq 0 ] || shift
+  (cd "$CDK" && node_modules/.bin/cdk synth --quiet --no-notices --output "$out" "$@" \
     -c codePath="$WORK/code" \
     -c cloudflareAccountId=0123456789abcdef0123456789abcdef \
     -c alarmEmail=ops@example.com \
     -c targets='[{"name":"orders","host":"abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws"},{"name":"reports","host":"zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws","user":"reader"}]') &&
-    ls "$WORK"/cdk.out/*.template.json
+    ls "$out"/*.template.json
 }
 
 # Synthesizes the `npx cdk deploy` of infra/README.md's walk-through step MARKER, as written there, with the account
@@ -238,6 +244,13 @@ if check "cdk: synth example app (+cdk-nag)" cdk_synth; then
 else
   skip "cfn-lint: synthesized template" "(no template: synth failed)"
 fi
+# long-term-keys mode: the signer user, its keys secret and their rotation (SIGNER_USER_NAME, the created secret).
+if check "cdk: synth example app, long-term-keys mode (+cdk-nag)" cdk_synth "$WORK/cdk-keys.out" -c signingMode=long-term-keys; then
+  check "cfn-lint: long-term-keys template" cfn_lint "$WORK"/cdk-keys.out/*.template.json
+  env_check "function: accepts the long-term-keys environment" "$WORK"/cdk-keys.out/HyperdriveDsqlRotator.template.json
+else
+  skip "cfn-lint: long-term-keys template" "(no template: synth failed)"
+fi
 
 WT_MAIN="$WORK/walkthrough-rotator" WT_SIGNER="$WORK/walkthrough-signer"
 if check "cdk: walk-through, rotator stack (account 1)" cdk_walkthrough walkthrough:cdk-rotator 111111111111 us-east-1 "$WT_MAIN" &&
@@ -249,6 +262,9 @@ if check "cdk: walk-through, rotator stack (account 1)" cdk_walkthrough walkthro
 else
   skip "cdk: walk-through checks" "(synth failed)"
 fi
+
+# The construct as a consumer gets it: npm pack, installed into a fresh app, synthesized (infra/pack-test.sh).
+check "cdk: npm pack installed into a fresh app, synthesized" bash "$INFRA/pack-test.sh" "$WORK/pack"
 
 if [ -x "$BIN" ]; then
   check "function: bad-target corpus, each refused (exit 2)" function_corpus

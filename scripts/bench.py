@@ -3,7 +3,9 @@ function built with the same profile, both run as Lambdas under the Runtime API 
 
 Prints, with ratios: cold start (process start to the first GET /runtime/invocation/next), peak RSS
 during a run of 20 targets, binary and zip sizes, and run wall times against the Hyperdrive emulator
-with 100 ms of latency on every call (20 targets; 4 accounts x 25 targets; a 429 storm)."""
+with 100 ms of latency on every call (20 targets; 4 accounts x 25 targets; a 429 storm); then a
+fleet of 1000 targets in 40 accounts with 150 ms on every call, with a token per account and with
+one token for all (BENCH_FLEET=0 skips it)."""
 
 import json
 import math
@@ -71,14 +73,14 @@ def put_secret():
 class Emulator:
     """The Hyperdrive emulator (release build) with latency on every API call."""
 
-    def __init__(self, latency_ms, faults=None, state=None):
+    def __init__(self, latency_ms, faults=None, state=None, account_tokens=None):
         self.dir = tempfile.mkdtemp(prefix="bench-emu-")
         args = [EMULATOR, "--listen", "127.0.0.1:0", "--token-env", "BENCH_CF_TOKEN", "--latency-ms", str(latency_ms)]
         creds = os.path.join(self.dir, "creds.json")
         with open(creds, "w") as f:
             json.dump({"access_key_id": ACCESS_KEY, "secret_access_key": SECRET_KEY}, f)
         args += ["--credentials", creds]
-        for flag, content in (("--faults", faults), ("--state", state)):
+        for flag, content in (("--faults", faults), ("--state", state), ("--account-tokens", account_tokens)):
             if content is not None:
                 path = os.path.join(self.dir, flag[2:] + ".json")
                 with open(path, "w") as f:
@@ -173,6 +175,62 @@ def timed_run(label, n, accounts, faults=None, runs=3, product=None):
             "calls_per_run": calls}
 
 
+FLEET_ACCOUNTS = ["%032x" % (0xF000 + i) for i in range(40)]
+FLEET_LATENCY_MS = 150
+FLEET_TIMEOUT_S = 300  # the stacks' default function timeout
+
+
+def fleet_run(per_account_tokens):
+    """1000 targets in 40 accounts (25 each, Hyperdrive's paid limit), targets from a file, 150 ms on
+    every Cloudflare call; half the configs exist. One invocation: what a scheduled run costs."""
+    import boto3
+
+    sm = boto3.client("secretsmanager", endpoint_url=MOTO_URL, region_name="us-east-1",
+                      aws_access_key_id="x", aws_secret_access_key="y")
+    tokens = {a: "bench-account-token-%02d-abcdefghijklmnopqrstuv" % i for i, a in enumerate(FLEET_ACCOUNTS)}
+    n = 1000
+    with tempfile.TemporaryDirectory() as d:
+        targets = os.path.join(d, "targets.json")
+        with open(targets, "w") as f:
+            f.write(targets_json(n, FLEET_ACCOUNTS))
+        extra = {"HYPERDRIVE_TARGETS_FILE": targets}
+        if per_account_tokens:
+            ids = {}
+            for a, t in tokens.items():
+                name = "bench/cf-%s" % a[-4:]
+                try:
+                    sm.create_secret(Name=name, SecretString=t)
+                except sm.exceptions.ResourceExistsException:
+                    pass
+                ids[a] = name
+            extra["CLOUDFLARE_API_TOKEN_SECRET_IDS"] = json.dumps(ids)
+            env = base_env(extra)
+            del env["CLOUDFLARE_API_TOKEN_SECRET_ID"]
+        else:
+            env = base_env(extra)
+        emu = Emulator(FLEET_LATENCY_MS, state=preset_state(n, FLEET_ACCOUNTS),
+                       account_tokens=tokens if per_account_tokens else None)
+        extra["CLOUDFLARE_API_BASE_URL"] = emu.base
+        env["CLOUDFLARE_API_BASE_URL"] = emu.base
+        lines = lambda_run(PRODUCT, env, [{}], timeout_s=FLEET_TIMEOUT_S)
+        requests = emu.requests()
+        emu.stop()
+    line = lines[0]
+    res = line.get("response") or {}
+    writes = sum(1 for r in requests if r["method"] != "GET")
+    lists = sum(1 for r in requests if r["method"] == "GET" and "/hyperdrive/configs" in r["path"])
+    # Ideal: per token, its verify, its accounts' lists, its writes MAX_CONCURRENCY at a time, and
+    # the list again after creates; tokens run side by side.
+    if per_account_tokens:
+        ideal = FLEET_LATENCY_MS * (1 + 1 + math.ceil(25 / CONCURRENCY) + 1)
+    else:
+        ideal = FLEET_LATENCY_MS * (1 + 2 * math.ceil(40 / CONCURRENCY) + math.ceil(n / CONCURRENCY))
+    return {"label": "1000 targets, 40 accounts, %s" % ("a token per account" if per_account_tokens else "one token"),
+            "ms": line["duration_ms"], "ideal_ms": ideal, "peak_rss_kb": line.get("peak_rss_kb", 0),
+            "summary": res.get("summary") or {"error": (line.get("error_message") or "")[:90]},
+            "requests": len(requests), "writes": writes, "lists": lists}
+
+
 def main():
     machine = "%s, %d cores, %s" % (platform.machine(), os.cpu_count(), platform.platform())
     print("hyperdrive-dsql-rotator benchmark, %s" % time.strftime("%Y-%m-%d"))
@@ -240,6 +298,17 @@ def main():
                  "%.1f MiB calm" % (run20["peak_rss_kb"] / 1024),
                  "+%.1f MiB" % ((hostile["peak_rss_kb"] - run20["peak_rss_kb"]) / 1024), "<= +16 MiB"))
     rows.append(("  outcome", json.dumps(hostile["first_summary"]), "", "", ""))
+    fleets = []
+    if os.environ.get("BENCH_FLEET", "1") != "0":
+        fleets = [fleet_run(True), fleet_run(False)]
+    for f in fleets:
+        rows.append(("run: %s" % f["label"], "%.0f ms" % f["ms"], "ideal %d ms" % f["ideal_ms"],
+                     "%.2fx ideal" % (f["ms"] / f["ideal_ms"]),
+                     "fits %d s: %s" % (FLEET_TIMEOUT_S, "yes" if f["ms"] < FLEET_TIMEOUT_S * 1000 else "NO")))
+        rows.append(("  Cloudflare requests (writes / lists / all), peak RSS",
+                     "%d / %d / %d" % (f["writes"], f["lists"], f["requests"]), "%.1f MiB" % (f["peak_rss_kb"] / 1024),
+                     "", "<= 1200 per 5 min"))
+        rows.append(("  outcome", json.dumps(f["summary"]), "", "", ""))
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     print()
     header = ("measure", "product", "bare / ideal", "ratio", "target")
@@ -265,7 +334,7 @@ def main():
         for r in table:
             print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     json.dump({"date": time.strftime("%Y-%m-%d"), "machine": machine, "cold_medians": medians, "sizes": sizes,
-               "bare_rss_kb": bare_rss, "runs": [run20, run100, storm, hostile]},
+               "bare_rss_kb": bare_rss, "runs": [run20, run100, storm, hostile], "fleets": fleets},
               open(os.path.join(ROOT, ".run", "bench.json"), "w"), indent=1)
 
 

@@ -114,5 +114,18 @@ echo "    invocation error: $(grep -o '[0-9]* of [0-9]* targets failed[^;]*' "$R
 tail -n "+$((before_lines + 1))" "$RUN_DIR/watch.log" >"$RUN_DIR/run-3.log"
 view targets "$RUN_DIR/run-3.log"
 
+title "5. Status, read only (hyperdrive-dsql-rotator status): time to dark, the configs in danger first"
+# The command line, with the function's environment; the table goes to stderr, the report to .run/status.json.
+status_rc=0
+(
+  set -a
+  # shellcheck disable=SC1091
+  . "$RUN_DIR/demo.env"
+  set +a
+  unset AWS_LAMBDA_LOG_FORMAT
+  RUST_LOG=error target/debug/hyperdrive-dsql-rotator status >"$RUN_DIR/status.json"
+) 2>&1 | sed 's/^/    /' || status_rc=$?
+echo "    (exit code ${status_rc}: non-zero when a config is dark, missing or under the threshold, to gate a deploy)"
+
 title "Done"
 echo "  Logs: .run/*.log. Stopping moto, the emulator and cargo lambda watch."

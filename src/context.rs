@@ -59,6 +59,9 @@ impl Context {
     /// The context for `settings`, with AWS clients from `sdk`, the real clock and random jitter.
     pub fn new(settings: Settings, sdk: &SdkConfig) -> Result<Context, BuildError> {
         check_region(sdk).map_err(BuildError::Configuration)?;
+        for w in &settings.warnings {
+            tracing::warn!(field = %w.field, "{}", w.message);
+        }
         Ok(Context {
             secrets_manager: SecretsManager::new(sdk),
             signer: SignerSource::new(&settings.signer, sdk),
@@ -107,9 +110,8 @@ impl Context {
         )
     }
 
-    /// The Cloudflare API token, read from its secret.
-    pub async fn cloudflare_token(&self) -> Result<Secret, SecretError> {
-        let id = &self.settings.token_secret_id;
+    /// A Cloudflare API token, read from its secret (`id`, one of the settings' token secrets).
+    pub async fn cloudflare_token(&self, id: &str) -> Result<Secret, SecretError> {
         let value = self.secrets_manager.read(id).await?;
         cloudflare_token(id, &value, &self.settings.token_secret_key)
     }

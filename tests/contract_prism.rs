@@ -18,10 +18,12 @@ use support::*;
 async fn list_create_and_update_requests_follow_the_schema() {
     let w = World::new().await;
     // Prism's list answers with the schema's example config, named "example-hyperdrive": that target
-    // is updated (PATCH); the other one is created (POST). Every optional field is sent.
+    // is updated (PATCH); the other one is created (POST). Every optional field is sent, `mtls` in both.
     let targets = [
-        json!({"name": "example-hyperdrive", "host": HOST_A, "caching": {"disabled": true}, "origin_connection_limit": 20}),
-        json!({"name": "orders-db", "host": HOST_B, "user": "app", "port": 5432, "caching": {"max_age": 60, "stale_while_revalidate": 15}}),
+        json!({"name": "example-hyperdrive", "host": HOST_A, "caching": {"disabled": true}, "origin_connection_limit": 20,
+               "mtls": {"sslmode": "require"}}),
+        json!({"name": "orders-db", "host": HOST_B, "user": "app", "port": 5432, "caching": {"max_age": 60, "stale_while_revalidate": 15},
+               "mtls": {"sslmode": "verify-full", "ca_certificate_id": "00000000-0000-0000-0000-0000000000"}}),
     ];
     let env = w.env(&targets, &[("CLOUDFLARE_API_BASE_URL", &prism_url())]);
     // Prism's static answers date the token verify's `expires_on` 2019-08-24: run before it.

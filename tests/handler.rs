@@ -303,7 +303,9 @@ async fn retries_429_with_retry_after_and_5xx() {
     assert_eq!(
         statuses,
         [
+            // The token watch's verify, refused once and retried, then the list.
             ("GET".into(), Some(503)),
+            ("GET".into(), Some(200)),
             ("GET".into(), Some(200)),
             ("PATCH".into(), Some(429)),
             ("PATCH".into(), Some(200))

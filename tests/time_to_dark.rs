@@ -146,9 +146,11 @@ async fn an_account_token_with_an_expiry_is_watched_through_the_account_route() 
         Some(rfc3339(expires).as_str())
     );
     let verify: Vec<String> = w
-        .calls()
+        .emulator
+        .requests()
         .into_iter()
-        .filter(|c| c.contains("/tokens/verify"))
+        .filter(|r| r.path.ends_with("/tokens/verify"))
+        .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert_eq!(
         verify,

@@ -11,3 +11,4 @@ pub mod revoke;
 pub mod rotate;
 pub mod rotation;
 pub mod status;
+pub(crate) mod tokens;

@@ -81,7 +81,7 @@ async fn sessions(
     force: bool,
     deadline: Instant,
 ) -> Revoked {
-    let (creds, cf_token) = match rotate::fetch(ctx, deadline).await {
+    let (creds, cf_tokens) = match rotate::fetch(ctx, targets, deadline).await {
         Ok(both) => both,
         Err((kind, message)) => {
             let results = rotate::fail_all(targets, kind, &message);
@@ -92,7 +92,7 @@ async fn sessions(
     // The fresh session's issue time: what the deny is measured against (not before it, so that
     // the fresh session keeps working).
     let cutoff = expires.and_then(|e| e.checked_sub(session));
-    let results = rotate::push(ctx, targets, &creds, cf_token, dry_run, deadline)
+    let results = rotate::push(ctx, targets, &creds, &cf_tokens, dry_run, deadline)
         .await
         .results;
     let mut r = revocation("signer_role", &results);
@@ -126,7 +126,7 @@ async fn keys(
     let secret = KeysSecret::of(ctx)?;
     if dry_run {
         // Plan with the keys in use: what would be updated, and which key would die.
-        let (creds, cf_token) = match rotate::fetch(ctx, deadline).await {
+        let (creds, cf_tokens) = match rotate::fetch(ctx, targets, deadline).await {
             Ok(both) => both,
             Err((kind, message)) => {
                 let results = rotate::fail_all(targets, kind, &message);
@@ -137,7 +137,7 @@ async fn keys(
                 ));
             }
         };
-        let results = rotate::push(ctx, targets, &creds, cf_token, true, deadline)
+        let results = rotate::push(ctx, targets, &creds, &cf_tokens, true, deadline)
             .await
             .results;
         let mut r = revocation("long_term_keys", &results);

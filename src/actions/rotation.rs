@@ -11,7 +11,7 @@
 //! while a rotation is pending, scheduled runs sign with the pending key (`aws::credentials`), so
 //! none pushes a token signed with the key about to be deactivated. Revoke uses the same pieces.
 
-use super::rotate;
+use super::{rotate, tokens};
 use crate::aws::credentials::SigningCredentials;
 use crate::aws::secret_contents::{long_term_keys, long_term_keys_json};
 use crate::aws::secrets_manager::{Versions, AWSCURRENT, AWSPENDING};
@@ -317,14 +317,10 @@ pub(crate) async fn push_with(
     deadline: Instant,
 ) -> Vec<TargetResult> {
     let targets = &ctx.settings.targets;
-    match rotate::cloudflare_token(ctx, deadline).await {
-        Ok(cf_token) => {
-            rotate::push(ctx, targets, &credentials, cf_token, false, deadline)
-                .await
-                .results
-        }
-        Err((kind, message)) => rotate::fail_all(targets, kind, &message),
-    }
+    let cf_tokens = tokens::read(ctx, targets, deadline).await;
+    rotate::push(ctx, targets, &credentials, &cf_tokens, false, deadline)
+        .await
+        .results
 }
 
 /// Waits until IAM accepts a new key (it takes a few seconds), within the deadline.

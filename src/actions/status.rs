@@ -3,9 +3,11 @@
 //! Nothing is signed or written.
 
 use super::rotate::{self, watch, Pushed};
+use super::tokens::{self, Group};
 use crate::cloudflare::{ConfigSummary, HyperdriveConfigs};
 use crate::config::Target;
 use crate::context::Context;
+use crate::redact::Secret;
 use crate::report::{ErrorKind, Outcome, Report, TargetResult};
 use futures_util::stream::{self, StreamExt};
 use std::collections::HashMap;
@@ -14,27 +16,21 @@ use tokio::time::Instant;
 /// Reads the state of `targets`.
 pub async fn run(ctx: &Context, targets: &[Target], deadline: Instant) -> Report {
     let started = ctx.clock.now();
-    let pushed = match rotate::cloudflare_token(ctx, deadline).await {
-        Ok(token) => read(ctx, targets, token, deadline).await,
-        Err((kind, message)) => Pushed::failed(targets, kind, &message),
-    };
+    let tokens = tokens::read(ctx, targets, deadline).await;
+    let pushed = tokens
+        .each(|group, token| async move { read(ctx, group, token, deadline).await })
+        .await;
     pushed.report(ctx, false, started, None)
 }
 
-async fn read(
-    ctx: &Context,
-    targets: &[Target],
-    token: crate::redact::Secret,
-    deadline: Instant,
-) -> Pushed {
+async fn read(ctx: &Context, group: &Group, token: Secret, deadline: Instant) -> Pushed {
+    let targets = &group.targets;
     let api = ctx.cloudflare(token, deadline);
-    let expires = match watch::token(ctx, &api, targets).await {
+    let expires = match watch::token(ctx, &api, group).await {
         Ok(expires) => expires,
         Err(message) => return Pushed::failed(targets, ErrorKind::CloudflareAuth, &message),
     };
-    let mut accounts: Vec<&str> = targets.iter().map(|t| t.account_id.as_str()).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
+    let accounts = group.accounts();
     let listings: HashMap<&str, _> = stream::iter(accounts)
         .map(|account| {
             let api = &api;

@@ -222,9 +222,13 @@ impl Session {
         let paused_until = *self.paused_until.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(until) = paused_until.filter(|u| *u > self.retrier.clock.instant()) {
             if until >= self.deadline {
+                let secs = until
+                    .saturating_duration_since(self.retrier.clock.instant())
+                    .as_secs_f64()
+                    .ceil();
                 return Err(Attempt::Fail(ApiError::new(
                     ErrorKind::RateLimited,
-                    "Cloudflare asked to wait (Retry-After) past the invocation deadline",
+                    format!("Cloudflare answered an earlier call HTTP 429 and asked every call to wait (Retry-After), and the next one, in {secs} s, would pass the invocation deadline: gave up"),
                 )));
             }
             tokio::time::sleep_until(until).await;

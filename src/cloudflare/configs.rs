@@ -263,6 +263,9 @@ fn write_body(target: &Target, password: &Secret, with_name: bool) -> Value {
     if let Some(l) = target.origin_connection_limit {
         body["origin_connection_limit"] = json!(l);
     }
+    if let Some(m) = &target.mtls {
+        body["mtls"] = m.clone();
+    }
     body
 }
 

@@ -26,17 +26,28 @@ struct Verified {
 
 impl Session {
     /// The token's state, from the user route, else from the account route of the first of
-    /// `accounts` (a token of an account).
-    pub async fn verify_token(&self, accounts: &[&str]) -> Result<TokenState, ApiError> {
-        let user = self
-            .verify_at(format!("{}/user/tokens/verify", self.base_url()))
-            .await;
-        match (user, accounts.first()) {
-            (Err(e), Some(account)) if e.kind == ErrorKind::CloudflareAuth => {
-                let url = format!("{}/accounts/{account}/tokens/verify", self.base_url());
-                self.verify_at(url).await.map_err(|_| e)
+    /// `accounts` (a token of an account); the account route first when `account_first` (a token
+    /// given for one account is most likely that account's).
+    pub async fn verify_token(
+        &self,
+        accounts: &[&str],
+        account_first: bool,
+    ) -> Result<TokenState, ApiError> {
+        let user = format!("{}/user/tokens/verify", self.base_url());
+        let Some(account) = accounts.first() else {
+            return self.verify_at(user).await;
+        };
+        let account = format!("{}/accounts/{account}/tokens/verify", self.base_url());
+        let (first, second) = if account_first {
+            (account, user)
+        } else {
+            (user, account)
+        };
+        match self.verify_at(first).await {
+            Err(e) if e.kind == ErrorKind::CloudflareAuth => {
+                self.verify_at(second).await.map_err(|_| e)
             }
-            (other, _) => other,
+            other => other,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Reading the environment into [`Settings`]: each variable checked, every problem collected, and
 //! the targets parsed from `HYPERDRIVE_TARGETS`.
 
+use super::sources;
 use super::values::{account_id, api_base_url, is_iam_name, is_role_arn};
 use super::{
     parse_targets, problem, ConfigError, Labelled, Problem, Settings, Signer, DEFAULT_API_BASE_URL,
@@ -34,13 +35,18 @@ impl Settings {
                 .map_err(|m| problems.push(problem("CLOUDFLARE_ACCOUNT_ID", m))),
         };
 
-        let token_secret_id = get("CLOUDFLARE_API_TOKEN_SECRET_ID").unwrap_or_else(|| {
+        let token_secret_id = get("CLOUDFLARE_API_TOKEN_SECRET_ID");
+        let token_secret_ids_text = get("CLOUDFLARE_API_TOKEN_SECRET_IDS");
+        if token_secret_id.is_none() && token_secret_ids_text.is_none() {
             problems.push(problem(
                 "CLOUDFLARE_API_TOKEN_SECRET_ID",
-                "is not set; set it to the name or ARN of the Secrets Manager secret that holds the Cloudflare API token",
+                "is not set; set it to the name or ARN of the Secrets Manager secret that holds the Cloudflare API token (or CLOUDFLARE_API_TOKEN_SECRET_IDS to a secret per account)",
             ));
-            String::new()
-        });
+        }
+        let token_secret_ids = token_secret_ids_text
+            .map(|text| sources::token_secret_ids(&text, &mut problems))
+            .unwrap_or_default();
+        let mut warnings = Vec::new();
         let token_secret_key =
             get("CLOUDFLARE_API_TOKEN_SECRET_KEY").unwrap_or_else(|| DEFAULT_SECRET_KEY.into());
 
@@ -93,34 +99,57 @@ impl Settings {
             }
         };
 
-        let targets = match get("HYPERDRIVE_TARGETS") {
-            None => {
+        let file = get("HYPERDRIVE_TARGETS_FILE");
+        let (label, text) = match (get("HYPERDRIVE_TARGETS"), file) {
+            (Some(_), Some(_)) => {
+                problems.push(problem(
+                    "HYPERDRIVE_TARGETS_FILE",
+                    "and HYPERDRIVE_TARGETS are both set; keep one: the file for fleets whose targets do not fit Lambda's 4 KB environment, the variable otherwise",
+                ));
+                ("HYPERDRIVE_TARGETS", None)
+            }
+            (Some(json), None) => ("HYPERDRIVE_TARGETS", Some(json)),
+            (None, Some(path)) => (
+                "HYPERDRIVE_TARGETS_FILE",
+                sources::read_targets_file(&path, &mut problems),
+            ),
+            (None, None) => {
                 problems.push(problem(
                     "HYPERDRIVE_TARGETS",
-                    r#"is not set; set it to a JSON array of targets, e.g. [{"name":"orders-db","host":"<cluster-id>.dsql.us-east-1.on.aws"}]"#,
+                    r#"is not set; set it to a JSON array of targets, e.g. [{"name":"orders-db","host":"<cluster-id>.dsql.us-east-1.on.aws"}], or set HYPERDRIVE_TARGETS_FILE to a file holding that array"#,
                 ));
-                Vec::new()
+                ("HYPERDRIVE_TARGETS", None)
             }
-            Some(json) => parse_targets(
-                Labelled {
-                    label: "HYPERDRIVE_TARGETS",
-                    text: &json,
-                },
+        };
+        let targets = match text {
+            None => Vec::new(),
+            Some(text) => parse_targets(
+                Labelled { label, text: &text },
                 default_account.as_ref().map(Option::as_deref),
                 &mut problems,
+                &mut warnings,
             ),
         };
+        sources::check_token_secrets(
+            &targets,
+            token_secret_id.as_deref(),
+            &token_secret_ids,
+            &mut problems,
+            &mut warnings,
+        );
 
         if problems.is_empty() {
             Ok(Settings {
                 targets,
                 api_base_url,
                 token_secret_id,
+                token_secret_ids,
                 token_secret_key,
                 token_ttl,
                 signer,
                 max_concurrency,
                 dry_run,
+                warnings,
             })
         } else {
             Err(ConfigError { problems })

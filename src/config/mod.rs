@@ -5,12 +5,16 @@
 //! wrong with the value and how to fix it.
 
 mod env;
+mod mtls;
+mod sources;
 mod targets;
 mod values;
 
+pub use sources::{resolve_targets_file, MAX_TARGETS_FILE_BYTES};
 pub use targets::{parse_targets, Labelled};
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
@@ -23,8 +27,10 @@ pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
 pub const VARIABLES: &[&str] = &[
     "CLOUDFLARE_ACCOUNT_ID",
     "CLOUDFLARE_API_TOKEN_SECRET_ID",
+    "CLOUDFLARE_API_TOKEN_SECRET_IDS",
     "CLOUDFLARE_API_TOKEN_SECRET_KEY",
     "HYPERDRIVE_TARGETS",
+    "HYPERDRIVE_TARGETS_FILE",
     "TOKEN_TTL_SECONDS",
     "SIGNER_ROLE_ARN",
     "SIGNER_SESSION_SECONDS",
@@ -46,6 +52,7 @@ pub const TARGET_FIELDS: &[&str] = &[
     "caching",
     "origin_connection_limit",
     "signer_role_arn",
+    "mtls",
 ];
 
 /// Everything a run needs to know, validated.
@@ -53,8 +60,11 @@ pub const TARGET_FIELDS: &[&str] = &[
 pub struct Settings {
     pub targets: Vec<Target>,
     pub api_base_url: String,
-    /// Secret name or ARN of the Cloudflare API token.
-    pub token_secret_id: String,
+    /// Secret name or ARN of the Cloudflare API token: the default, for every account without its
+    /// own entry in `token_secret_ids`.
+    pub token_secret_id: Option<String>,
+    /// The API token secret of each account that has its own (account id, lower case).
+    pub token_secret_ids: BTreeMap<String, String>,
     /// JSON key of the token when the secret is a JSON object.
     pub token_secret_key: String,
     /// `X-Amz-Expires` of every DSQL token.
@@ -62,6 +72,18 @@ pub struct Settings {
     pub signer: Signer,
     pub max_concurrency: usize,
     pub dry_run: bool,
+    /// What was accepted but deserves a look (logged at start).
+    pub warnings: Vec<Problem>,
+}
+
+impl Settings {
+    /// The secret that holds `account`'s Cloudflare API token (every account used has one).
+    pub fn token_secret_for(&self, account: &str) -> &str {
+        self.token_secret_ids
+            .get(account)
+            .or(self.token_secret_id.as_ref())
+            .map_or("", String::as_str)
+    }
 }
 
 /// Whose credentials sign the DSQL tokens.
@@ -96,6 +118,9 @@ pub struct Target {
     /// A role assumed each run to sign this target's tokens (a cluster in another AWS account),
     /// instead of the function-wide signing mode.
     pub signer_role_arn: Option<String>,
+    /// Hyperdrive `mtls` object (`sslmode`, `ca_certificate_id`, `mtls_certificate_id`), passed
+    /// through as given (validated).
+    pub mtls: Option<Value>,
 }
 
 impl Target {

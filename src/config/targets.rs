@@ -1,6 +1,7 @@
 //! Targets from labelled JSON text: each target object checked field by field, with field paths
 //! under the text's label (`HYPERDRIVE_TARGETS[1].port`), and names unique per account.
 
+use super::mtls;
 use super::values::{account_id, is_role_arn};
 use super::{kind, problem, Problem, Target, TARGET_FIELDS};
 use crate::dsql::endpoint::{dsql_host_parts, host_problem, is_region};
@@ -21,6 +22,7 @@ pub fn parse_targets(
     source: Labelled<'_>,
     default_account: Result<Option<&str>, &()>,
     problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
 ) -> Vec<Target> {
     let label = source.label;
     let value: Value = match serde_json::from_str(source.text) {
@@ -50,7 +52,7 @@ pub fn parse_targets(
     let targets: Vec<Target> = items
         .iter()
         .enumerate()
-        .filter_map(|(i, item)| target(label, i, item, default_account, problems))
+        .filter_map(|(i, item)| target(label, i, item, default_account, problems, warnings))
         .collect();
     if problems.len() == before {
         let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
@@ -75,6 +77,7 @@ fn target(
     item: &Value,
     default_account: Result<Option<&str>, &()>,
     problems: &mut Vec<Problem>,
+    warnings: &mut Vec<Problem>,
 ) -> Option<Target> {
     let at = |field: &str| format!("{label}[{i}].{field}");
     let Value::Object(obj) = item else {
@@ -129,6 +132,20 @@ fn target(
             }
             None => Some(c.clone()),
         },
+    };
+
+    let mtls = match obj.get("mtls") {
+        None | Some(Value::Null) => None,
+        Some(m) => {
+            let (sent, findings) = mtls::check(m);
+            for (sub, message) in findings.problems {
+                problems.push(problem(format!("{}{sub}", at("mtls")), message));
+            }
+            if let Some(w) = findings.warning {
+                warnings.push(problem(at("mtls.sslmode"), w));
+            }
+            sent.map(Value::Object)
+        }
     };
 
     if let Some(n) = &name {
@@ -225,6 +242,7 @@ fn target(
         caching,
         origin_connection_limit,
         signer_role_arn,
+        mtls,
     })
 }
 

@@ -6,16 +6,13 @@
  * The cdk-nag AwsSolutions checks run on every synth: an unsuppressed finding fails it.
  * The signer role for clusters in another AWS account is a separate app: bin/cross-account-signer.ts.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { App, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { DEFAULT_CODE_DIR, HyperdriveDsqlRotator, HyperdriveDsqlRotatorProps, HyperdriveTarget, SigningMode } from '../lib';
+import { HyperdriveDsqlRotator, HyperdriveDsqlRotatorProps, HyperdriveTarget, SigningMode } from '../lib';
 import { bool, input, json, num, text } from './inputs';
 
 const app = new App();
@@ -33,17 +30,6 @@ function targets(): HyperdriveTarget[] {
   }
   // Not cast field by field: the construct validates the whole value (unknown fields and wrong types included).
   return json(app, 'targets') as HyperdriveTarget[];
-}
-
-function code(): lambda.Code {
-  const dir = text(app, 'codePath') ?? DEFAULT_CODE_DIR;
-  if (!fs.existsSync(path.join(dir, 'bootstrap'))) {
-    throw new Error(
-      `No bootstrap binary in ${dir}: run \`cargo lambda build --release\` at the repository root first ` +
-        '(or point codePath / HDR_CODE_PATH at a directory holding the bootstrap).',
-    );
-  }
-  return lambda.Code.fromAsset(dir);
 }
 
 function secret(key: string): secretsmanager.ISecret | undefined {
@@ -79,6 +65,12 @@ function removalPolicy(key: string): RemovalPolicy | undefined {
   return value === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 }
 
+if (input(app, 'longTermKeysSecretArn') !== undefined) {
+  throw new Error(
+    'longTermKeysSecretArn is no longer an input: in long-term-keys mode the stack creates the signer IAM user and its ' +
+      'keys secret (empty; the first rotation puts the first key in). Remove it.',
+  );
+}
 const timeoutSeconds = num(app, 'timeoutSeconds');
 const boundary = text(app, 'permissionsBoundaryArn');
 const topicArn = text(app, 'alarmTopicArn');
@@ -93,15 +85,17 @@ const props: HyperdriveDsqlRotatorProps = {
   signingMode: text(app, 'signingMode') as SigningMode | undefined,
   tokenTtlSeconds: num(app, 'tokenTtlSeconds'),
   signerSessionSeconds: num(app, 'signerSessionSeconds'),
-  longTermKeysSecret: secret('longTermKeysSecretArn'),
   longTermKeysSecretEncryptionKey: kmsKey('longTermKeysSecretKmsKeyArn'),
+  signerKeysRotationDays: num(app, 'signerKeysRotationDays'),
   scheduleIntervalMinutes: num(app, 'scheduleIntervalMinutes'),
   restrictToClusterRegions: bool(app, 'restrictToClusterRegions'),
   maxConcurrency: num(app, 'maxConcurrency'),
   dryRun: bool(app, 'dryRun'),
   functionName: text(app, 'functionName'),
   architecture: text(app, 'architecture') as 'x86_64' | 'arm64' | undefined,
-  code: code(),
+  // The release zip (hyperdrive-dsql-rotator-<version>-<arch>.zip) or a directory holding bootstrap; default: the
+  // cargo lambda build output of this clone.
+  codePath: text(app, 'codePath'),
   memorySize: num(app, 'memorySize'),
   timeout: timeoutSeconds === undefined ? undefined : Duration.seconds(timeoutSeconds),
   reservedConcurrentExecutions: num(app, 'reservedConcurrentExecutions'),

@@ -1,11 +1,11 @@
 /**
  * `HyperdriveDsqlRotator`: the scheduled Lambda that signs Aurora DSQL auth tokens and writes each one as the
- * password of a Cloudflare Hyperdrive config, with its signer role, least-privilege execution role, failure
- * destination and alarms. Target rules live in `targets.ts`, schedule and lifetime rules in `rotation-plan.ts`;
- * the signer role of clusters in other AWS accounts is `CrossAccountDsqlSigner` (`cross-account-signer.ts`).
+ * password of a Cloudflare Hyperdrive config, with its signer (a role, or in long-term-keys mode an IAM user whose
+ * keys the function itself rotates as the Secrets Manager rotation function of their secret), least-privilege
+ * execution role, failure destination and alarms. Target rules live in `targets.ts`, schedule and lifetime rules in
+ * `rotation-plan.ts`, the function code's origin in `code.ts`; the signer role of clusters in other AWS accounts is
+ * `CrossAccountDsqlSigner` (`cross-account-signer.ts`).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import {
   Annotations,
   Arn,
@@ -31,6 +31,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { codeFromPath, codePathProblems } from './code';
 import {
   DEFAULT_TIMEOUT_SECONDS,
   LOG_RETENTION_DAYS,
@@ -95,10 +96,17 @@ export interface HyperdriveDsqlRotatorProps extends TimeToDarkProps {
   readonly tokenTtlSeconds?: number;
   /** Session length of the signer role, 900..3600. Default 3600. */
   readonly signerSessionSeconds?: number;
-  /** The secret with the IAM user's keys (complete ARN); required in (and only in) `long-term-keys` mode. */
-  readonly longTermKeysSecret?: secretsmanager.ISecret;
-  /** KMS key of the keys secret. Default: the secret's `encryptionKey`, else none. */
+  /**
+   * `long-term-keys` mode: customer-managed KMS key (a key, not an alias) of the signer keys secret the construct
+   * creates; the function may decrypt and encrypt with it only through Secrets Manager and only for that secret.
+   * Default: none (the AWS managed key).
+   */
   readonly longTermKeysSecretEncryptionKey?: kms.IKey;
+  /**
+   * `long-term-keys` mode: days between rotations of the signer user's key (the function is the keys secret's
+   * Secrets Manager rotation function), 1..1000. Default 30.
+   */
+  readonly signerKeysRotationDays?: number;
   /**
    * Minutes between runs. Default 15, or 1440 in `long-term-keys` mode, shortened to half the guaranteed token
    * lifetime; never shorter than the timeout plus one minute.
@@ -114,21 +122,35 @@ export interface HyperdriveDsqlRotatorProps extends TimeToDarkProps {
   readonly functionName?: string;
   /** Default `x86_64`. */
   readonly architecture?: 'x86_64' | 'arm64';
-  /** Default: the `cargo lambda build --release` output, `<repo>/target/lambda/hyperdrive-dsql-rotator`. */
+  /**
+   * The function code as a path: the release zip (`hyperdrive-dsql-rotator-<version>-<arch>.zip`, from the GitHub
+   * release or `scripts/release.sh`'s `dist/`; its architecture must match `architecture`) or a directory holding
+   * `bootstrap` (`cargo lambda build --release`). Exclusive with `code`. Default: from a clone of the repository, the
+   * build output `<repo>/target/lambda/hyperdrive-dsql-rotator`; from the npm package, required (or `code`).
+   */
+  readonly codePath?: string;
+  /** The function code as a `lambda.Code`. Exclusive with `codePath`. */
   readonly code?: lambda.Code;
   /** MB, 128..10240. Default 128. */
   readonly memorySize?: number;
   /** 1 s..15 min. Default 300 s. The schedule must be at least this plus one minute. */
   readonly timeout?: Duration;
   /**
-   * Reserved concurrency. Default: none. Lambda keeps 100 units of an account's quota unreserved, so reserving even
-   * 1 fails in accounts still on a low quota; without it two runs can overlap (a manual run during a scheduled one),
-   * which the function tolerates (each writes a valid token; see infra/README.md). 1 serialises runs.
+   * Reserved concurrency; -1 for none. Default: 1 in `long-term-keys` mode (runs and the steps of a key rotation must
+   * not overlap: a run that started before a rotation could push a token of the key the rotation then deactivates),
+   * none in the other modes. Lambda keeps 100 units of an account's quota unreserved, so reserving even 1 fails in
+   * accounts still on a low quota; without it two runs can overlap (a manual run during a scheduled one), which the
+   * function tolerates in the other modes (each writes a valid token; see infra/README.md). 0 stops the function.
    */
   readonly reservedConcurrentExecutions?: number;
-  /** Permissions boundary of every role the construct creates. Default: none. */
+  /**
+   * Permissions boundary of the execution role and (long-term-keys mode) of the signer user. The signer role always
+   * gets the construct's own boundary instead (DSQL connect on its clusters only): the function may put an inline
+   * policy on that role (revoke), and that boundary is what keeps such a policy from granting anything more. Default:
+   * none.
+   */
   readonly permissionsBoundary?: iam.IManagedPolicy;
-  /** IAM path of every role (and the managed policy) the construct creates, e.g. `/hyperdrive/`. Default `/`. */
+  /** IAM path of every role, user, group and managed policy the construct creates, e.g. `/hyperdrive/`. Default `/`. */
   readonly rolePath?: string;
   /** Default 30. */
   readonly logRetentionDays?: number;
@@ -161,13 +183,12 @@ export interface CrossAccountSignerInputs {
   readonly dbConnectClusterArns: string[];
 }
 
-/** Where `cargo lambda build --release` puts the bootstrap binary, relative to this file. */
-export const DEFAULT_CODE_DIR = path.resolve(__dirname, '..', '..', '..', 'target', 'lambda', 'hyperdrive-dsql-rotator');
-
 export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const IAM_PATH = /^\/(?:[\x21-\x7e]+\/)?$/;
-/** Placeholder for the IAM user of long-term-keys mode, made outside the stack. */
-export const LONG_TERM_KEYS_USER = '<ARN of the IAM user whose keys are in the long-term-keys secret>';
+/** The inline policy the function puts on the signer role to revoke its older sessions (src/aws/iam.rs). */
+export const REVOKE_POLICY_NAME = 'hyperdrive-dsql-rotator-revoke';
+/** Days between rotations of the signer keys, by default (long-term-keys mode). */
+export const DEFAULT_SIGNER_KEYS_ROTATION_DAYS = 30;
 /** The function's EMF namespace (README: Logs and metrics). */
 export const METRIC_NAMESPACE = 'HyperdriveDsqlRotator';
 
@@ -176,8 +197,18 @@ export class HyperdriveDsqlRotator extends Construct {
   public readonly executionRole: iam.Role;
   /** Signer role of the clusters in this account (`signer-role` mode, when there are such clusters). */
   public readonly signerRole?: iam.Role;
-  /** Only in `long-term-keys` mode: attach it to the IAM user whose keys are in the secret. */
+  /** The signer role's permissions boundary: DSQL connect on the clusters of this account, nothing else. */
+  public readonly signerRoleBoundary?: iam.ManagedPolicy;
+  /** `long-term-keys` mode: the IAM user whose keys sign (no console login; DSQL connect through its group). */
+  public readonly signerUser?: iam.User;
+  /** `long-term-keys` mode: the signer user's group, holding `longTermKeysUserPolicy`. */
+  public readonly signerGroup?: iam.Group;
+  /** `long-term-keys` mode, clusters in this account: DSQL connect on them, attached to `signerGroup`. */
   public readonly longTermKeysUserPolicy?: iam.ManagedPolicy;
+  /** `long-term-keys` mode: the secret holding the signer user's current key (created empty; the rotation fills it). */
+  public readonly signerKeysSecret?: secretsmanager.ISecret;
+  /** `long-term-keys` mode: the keys secret's rotation schedule, with the function as its rotation function. */
+  public readonly signerKeysRotation?: secretsmanager.CfnRotationSchedule;
   /** The default token secret; undefined when every target's account has its own (`cloudflareApiTokenSecrets`). */
   public readonly apiTokenSecret?: secretsmanager.ISecret;
   /** The layer holding /opt/hyperdrive-targets.json, when the targets do not fit the environment. */
@@ -291,11 +322,23 @@ export class HyperdriveDsqlRotator extends Construct {
       ...(this.apiTokenSecret ? [{ arn: this.apiTokenSecret.secretFullArn!, key: tokenKey }] : []),
       ...Object.values(props.cloudflareApiTokenSecrets ?? {}).map((s) => ({ arn: s.secretFullArn!, key: s.encryptionKey })),
     ];
+    // long-term-keys mode: the secret of the signer user's key, created empty like the token secret. The function,
+    // as its rotation function, writes every version: the first rotation (at deployment) puts the first key in, so
+    // no key is ever typed, pasted, or stored in a template or a state.
+    const keysKey = props.longTermKeysSecretEncryptionKey;
+    let keysSecret: secretsmanager.CfnSecret | undefined;
     if (signingMode === 'long-term-keys') {
-      secrets.push({
-        arn: props.longTermKeysSecret!.secretFullArn!,
-        key: props.longTermKeysSecretEncryptionKey ?? props.longTermKeysSecret!.encryptionKey,
+      keysSecret = new secretsmanager.CfnSecret(this, 'SignerKeys', {
+        description:
+          'Access key of the IAM user that signs Aurora DSQL tokens for hyperdrive-dsql-rotator: created empty, ' +
+          'written only by the function as its rotation function (never by a person)',
+        kmsKeyId: keysKey?.keyArn,
       });
+      this.signerKeysSecret = secretsmanager.Secret.fromSecretAttributes(this, 'SignerKeysSecret', {
+        secretCompleteArn: keysSecret.ref,
+        encryptionKey: keysKey,
+      });
+      secrets.push({ arn: keysSecret.ref, key: keysKey });
     }
 
     // Logs: kept when the stack goes (CDK's convention for data), unless told otherwise.
@@ -324,6 +367,21 @@ export class HyperdriveDsqlRotator extends Construct {
         resources: secrets.map((s) => s.arn),
       }),
     );
+    if (keysSecret) {
+      // What a Secrets Manager rotation function does to its secret, on exactly that secret.
+      this.executionRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'RotateSignerKeysSecret',
+          actions: [
+            'secretsmanager:DescribeSecret',
+            'secretsmanager:GetSecretValue',
+            'secretsmanager:PutSecretValue',
+            'secretsmanager:UpdateSecretVersionStage',
+          ],
+          resources: [keysSecret.ref],
+        }),
+      );
+    }
     // kms:Decrypt on each key, only through Secrets Manager and only for the secrets that key encrypts.
     const keys = new Map<string, { key: kms.IKey; secretArns: string[] }>();
     for (const s of secrets) {
@@ -348,6 +406,22 @@ export class HyperdriveDsqlRotator extends Construct {
         }),
       );
     });
+    if (keysSecret && keysKey) {
+      // PutSecretValue under a customer-managed key: Secrets Manager asks KMS for a data key as the caller.
+      this.executionRole.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptSignerKeysThroughSecretsManager',
+          actions: ['kms:GenerateDataKey'],
+          resources: [keysKey.keyArn],
+          conditions: {
+            StringEquals: {
+              'kms:ViaService': viaSecretsManager([keysSecret.ref]),
+              'kms:EncryptionContext:SecretARN': [keysSecret.ref],
+            },
+          },
+        }),
+      );
+    }
 
     const dsqlStatements = connectStatements(local, props.restrictToClusterRegions ?? true);
     const functionTargets = props.targets.map((t, i) => functionTarget(t, clusters[i].signerRoleArn));
@@ -374,13 +448,26 @@ export class HyperdriveDsqlRotator extends Construct {
 
     // Roles the execution role may assume: the local signer role and the cross-account roles in use.
     const assumable: string[] = unique(remote.map((c) => c.signerRoleArn!));
+    // Policies on the execution role that name the signer role (separate resources: see below); the function waits
+    // for them.
+    const separatePolicies: iam.Policy[] = [];
     switch (signingMode) {
       case 'signer-role': {
         if (!localSignerRole) break;
-        // Trusted by the execution role only. The permission to assume it is a separate policy resource attached
-        // to the execution role: inline on the role, the two roles would reference each other (a cycle).
+        // The boundary caps the role at DSQL connect on these clusters, whatever policy is put on it: the function
+        // may put one (revoke), and this is what keeps that right from granting anything more. It replaces the
+        // permissionsBoundary prop on this role (a role has one boundary): any boundary that still lets the signer
+        // work allows at least this much, so this one is never wider.
+        this.signerRoleBoundary = new iam.ManagedPolicy(this, 'SignerRoleBoundary', {
+          description: 'Permissions boundary of the hyperdrive-dsql-rotator signer role: DSQL connect on its clusters only',
+          path: props.rolePath,
+          statements: connectStatements(local, false),
+        });
+        // Trusted by the execution role only. The permissions naming it are separate policy resources attached to
+        // the execution role: inline on the role, the two roles would reference each other (a cycle).
         const signerRole = new iam.Role(this, 'SignerRole', {
-          ...roleDefaults,
+          path: props.rolePath,
+          permissionsBoundary: this.signerRoleBoundary,
           assumedBy: new iam.ArnPrincipal(this.executionRole.roleArn),
           maxSessionDuration: Duration.seconds(SIGNER_SESSION_MAX_SECONDS),
           description: 'Signs Aurora DSQL auth tokens for hyperdrive-dsql-rotator; assumed by its function only',
@@ -390,31 +477,68 @@ export class HyperdriveDsqlRotator extends Construct {
         assumable.unshift(signerRole.roleArn);
         environment.SIGNER_ROLE_ARN = signerRole.roleArn;
         environment.SIGNER_SESSION_SECONDS = String(signerSessionSeconds);
+        // Revoke puts one inline policy, hyperdrive-dsql-rotator-revoke, on this role (a Deny on sessions issued
+        // before a cutoff); Get and Delete read and lift it. IAM has no condition key for the name or content of an
+        // inline policy (Put/Get/DeleteRolePolicy take none), so this allows them for any inline policy of this one
+        // role: the boundary above caps what such a policy can grant, and a deleted one can only take rights away.
+        separatePolicies.push(
+          new iam.Policy(this, 'RevokeSignerSessions', {
+            roles: [this.executionRole],
+            statements: [
+              new iam.PolicyStatement({
+                sid: 'RevokePolicyOnSignerRole',
+                actions: ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'],
+                resources: [signerRole.roleArn],
+              }),
+            ],
+          }),
+        );
         break;
       }
-      case 'long-term-keys':
-        // The IAM user and its keys are made outside the stack (keys in a template or state would leak);
-        // this policy is what that user needs.
+      case 'long-term-keys': {
+        // The signer: an IAM user without a password (no console login) and without keys of the stack's making:
+        // the function creates, rotates and deactivates them as the keys secret's rotation function. It connects to
+        // the clusters through its group's policy.
+        const user = new iam.User(this, 'SignerUser', { path: props.rolePath, permissionsBoundary: props.permissionsBoundary });
+        const group = new iam.Group(this, 'SignerGroup', { path: props.rolePath });
+        user.addToGroup(group);
+        this.signerUser = user;
+        this.signerGroup = group;
         if (local.length > 0) {
           this.longTermKeysUserPolicy = new iam.ManagedPolicy(this, 'LongTermKeysUserPolicy', {
-            description: 'Attach to the IAM user whose keys hyperdrive-dsql-rotator signs DSQL tokens with',
+            description: 'DSQL connect for the IAM user whose keys hyperdrive-dsql-rotator signs tokens with',
             path: props.rolePath,
             statements: dsqlStatements,
+            groups: [group],
           });
         }
-        environment.SIGNER_CREDENTIALS_SECRET_ID = props.longTermKeysSecret!.secretFullArn!;
+        // The access keys of exactly that user: create (rotation), list (room, the key in use), deactivate (the old
+        // key, at the end of a rotation), delete (an inactive old key, to make room for the next one).
+        this.executionRole.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'ManageSignerUserKeys',
+            actions: ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'],
+            resources: [user.userArn],
+          }),
+        );
+        environment.SIGNER_CREDENTIALS_SECRET_ID = keysSecret!.ref;
+        environment.SIGNER_USER_NAME = user.userName;
         break;
+      }
       case 'execution-role':
         for (const statement of dsqlStatements) this.executionRole.addToPolicy(statement);
         break;
     }
-    let assumePolicy: iam.Policy | undefined;
     if (assumable.length > 0) {
-      assumePolicy = new iam.Policy(this, 'AssumeSignerRole', {
-        roles: [this.executionRole],
-        statements: [new iam.PolicyStatement({ sid: 'AssumeSignerRoles', actions: ['sts:AssumeRole'], resources: assumable })],
-      });
+      separatePolicies.unshift(
+        new iam.Policy(this, 'AssumeSignerRole', {
+          roles: [this.executionRole],
+          statements: [new iam.PolicyStatement({ sid: 'AssumeSignerRoles', actions: ['sts:AssumeRole'], resources: assumable })],
+        }),
+      );
     }
+    // Runs and rotation steps must not overlap in long-term-keys mode (README: Credential lifecycle).
+    const reserved = props.reservedConcurrentExecutions ?? (signingMode === 'long-term-keys' ? 1 : undefined);
 
     // Failure destination for asynchronous (scheduled) invocations whose retries are exhausted or too old.
     this.failureQueue = new sqs.Queue(this, 'FailureQueue', {
@@ -436,20 +560,40 @@ export class HyperdriveDsqlRotator extends Construct {
       architecture,
       layers: this.targetsLayer ? [this.targetsLayer] : undefined,
       handler: 'bootstrap',
-      code: props.code ?? defaultCode(),
+      code: props.code ?? codeFromPath(props.codePath),
       memorySize: props.memorySize ?? 128,
       timeout: Duration.seconds(timeoutSeconds),
       role: this.executionRole,
       environment,
       loggingFormat: lambda.LoggingFormat.JSON,
       logGroup: this.logGroup,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      reservedConcurrentExecutions: reserved === -1 ? undefined : reserved,
       onFailure: new SendOnlySqsDestination(this.failureQueue),
       retryAttempts: 2,
       // A retry older than one interval is superseded by the next scheduled run.
       maxEventAge: Duration.seconds(this.schedule.maxEventAgeSeconds),
     });
-    if (assumePolicy) this.function.node.addDependency(assumePolicy);
+    for (const policy of separatePolicies) this.function.node.addDependency(policy);
+
+    if (keysSecret) {
+      // Secrets Manager may invoke the function for this secret only. The schedule waits for the permission (and,
+      // through the function, for the execution role's policies) and for the signer user's DSQL grant: creating it
+      // starts the first rotation at once, which bootstraps the first key and proves it on every target.
+      const invoke = new lambda.CfnPermission(this, 'SignerKeysRotationInvoke', {
+        action: 'lambda:InvokeFunction',
+        functionName: this.function.functionArn,
+        principal: 'secretsmanager.amazonaws.com',
+        sourceArn: keysSecret.ref,
+      });
+      this.signerKeysRotation = new secretsmanager.CfnRotationSchedule(this, 'SignerKeysRotation', {
+        secretId: keysSecret.ref,
+        rotationLambdaArn: this.function.functionArn,
+        rotationRules: { automaticallyAfterDays: props.signerKeysRotationDays ?? DEFAULT_SIGNER_KEYS_ROTATION_DAYS },
+      });
+      this.signerKeysRotation.addDependency(invoke);
+      this.signerKeysRotation.node.addDependency(this.signerUser!);
+      if (this.longTermKeysUserPolicy) this.signerKeysRotation.node.addDependency(this.longTermKeysUserPolicy);
+    }
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: `Runs hyperdrive-dsql-rotator every ${this.schedule.intervalMinutes} minutes`,
@@ -549,7 +693,7 @@ export class HyperdriveDsqlRotator extends Construct {
     // What is left to do outside the stack: grants inside the databases, signer roles in other accounts.
     this.databaseGrants = databaseGrants(props.targets, clusters, {
       signingMode,
-      localSigner: this.signerRole?.roleArn ?? (signingMode === 'execution-role' ? this.executionRole.roleArn : LONG_TERM_KEYS_USER),
+      localSigner: this.signerRole?.roleArn ?? this.signerUser?.userArn ?? this.executionRole.roleArn,
     });
     this.crossAccountSigners = unique(remote.map((c) => c.account!)).map((account) => {
       const own = remote.filter((c) => c.account === account);
@@ -584,8 +728,15 @@ export class HyperdriveDsqlRotator extends Construct {
           : String(this.schedule.guaranteedLifetimeSeconds),
     });
     if (this.signerRole) new CfnOutput(this, 'SignerRoleArn', { value: this.signerRole.roleArn });
-    if (this.longTermKeysUserPolicy) {
-      new CfnOutput(this, 'LongTermKeysUserPolicyArn', { value: this.longTermKeysUserPolicy.managedPolicyArn });
+    if (this.signerUser && this.signerKeysSecret) {
+      new CfnOutput(this, 'SignerUserName', {
+        value: this.signerUser.userName,
+        description: 'The IAM user whose keys sign (aws iam list-access-keys --user-name <this>)',
+      });
+      new CfnOutput(this, 'SignerKeysSecretArn', {
+        value: this.signerKeysSecret.secretFullArn!,
+        description: 'Its key, rotated by the function (aws secretsmanager describe-secret --secret-id <this>)',
+      });
     }
     new CfnOutput(this, 'FailureQueueUrl', { value: this.failureQueue.queueUrl });
     if (this.dashboard) {
@@ -844,25 +995,37 @@ function propProblems(props: HyperdriveDsqlRotatorProps, mode: SigningMode): str
     problems.push(`memorySize must be a whole number of MB between 128 and 10240; got ${memory}.`);
   }
   const rc = props.reservedConcurrentExecutions;
-  if (rc !== undefined && (!Number.isInteger(rc) || rc < 0)) {
-    problems.push(`reservedConcurrentExecutions must be a whole number (0 stops the function); got ${rc}.`);
+  if (rc !== undefined && (!Number.isInteger(rc) || rc < -1)) {
+    problems.push(`reservedConcurrentExecutions must be a whole number, or -1 for none (0 stops the function); got ${rc}.`);
   }
   if (props.rolePath !== undefined && !Token.isUnresolved(props.rolePath) && (!IAM_PATH.test(props.rolePath) || props.rolePath.length > 512)) {
     problems.push(`rolePath ${JSON.stringify(props.rolePath)} is not an IAM path: it starts and ends with "/", e.g. /hyperdrive/.`);
   }
-  if (mode === 'long-term-keys' && props.longTermKeysSecret === undefined) {
-    problems.push('signingMode "long-term-keys" needs longTermKeysSecret (the secret with the IAM user\'s keys).');
+  if ((props as { longTermKeysSecret?: unknown }).longTermKeysSecret !== undefined) {
+    problems.push(
+      'longTermKeysSecret is no longer an input: in long-term-keys mode the construct creates the signer IAM user and ' +
+        'its keys secret (empty; the first rotation puts the first key in). Remove it (a KMS key for the created ' +
+        'secret: longTermKeysSecretEncryptionKey).',
+    );
   }
-  if (mode !== 'long-term-keys' && props.longTermKeysSecret !== undefined) {
-    problems.push(`longTermKeysSecret is only used with signingMode "long-term-keys", not "${mode}".`);
-  }
-  if (mode !== 'long-term-keys' && props.longTermKeysSecretEncryptionKey !== undefined) {
-    problems.push(`longTermKeysSecretEncryptionKey is only used with signingMode "long-term-keys", not "${mode}".`);
-  }
-  for (const [name, secret] of [
-    ['cloudflareApiTokenSecret', props.cloudflareApiTokenSecret],
-    ['longTermKeysSecret', props.longTermKeysSecret],
+  for (const [name, value] of [
+    ['longTermKeysSecretEncryptionKey', props.longTermKeysSecretEncryptionKey],
+    ['signerKeysRotationDays', props.signerKeysRotationDays],
   ] as const) {
+    if (mode !== 'long-term-keys' && value !== undefined) {
+      problems.push(`${name} is only used with signingMode "long-term-keys", not "${mode}".`);
+    }
+  }
+  const days = props.signerKeysRotationDays;
+  if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 1000)) {
+    problems.push(`signerKeysRotationDays must be a whole number of days between 1 and 1000 (Secrets Manager's range); got ${days}.`);
+  }
+  if (props.code !== undefined && props.codePath !== undefined) {
+    problems.push('code and codePath are two ways to give the function code: give one.');
+  } else if (props.codePath !== undefined) {
+    problems.push(...codePathProblems(props.codePath, props.architecture === 'arm64' ? 'arm64' : 'x86_64'));
+  }
+  for (const [name, secret] of [['cloudflareApiTokenSecret', props.cloudflareApiTokenSecret]] as const) {
     if (secret === undefined) continue;
     const arn = secret.secretFullArn;
     if (arn === undefined || (!Token.isUnresolved(arn) && !SECRET_ARN.test(arn))) {
@@ -874,7 +1037,7 @@ function propProblems(props: HyperdriveDsqlRotatorProps, mode: SigningMode): str
   }
   for (const [name, key] of [
     ['cloudflareApiTokenSecretEncryptionKey', props.cloudflareApiTokenSecretEncryptionKey ?? props.cloudflareApiTokenSecret?.encryptionKey],
-    ['longTermKeysSecretEncryptionKey', props.longTermKeysSecretEncryptionKey ?? props.longTermKeysSecret?.encryptionKey],
+    ['longTermKeysSecretEncryptionKey', props.longTermKeysSecretEncryptionKey],
   ] as const) {
     if (key === undefined) continue;
     const arn = key.keyArn;
@@ -893,17 +1056,6 @@ function propProblems(props: HyperdriveDsqlRotatorProps, mode: SigningMode): str
     problems.push(`architecture must be "x86_64" or "arm64"; got "${props.architecture}".`);
   }
   return problems;
-}
-
-/** The cargo lambda build output, or an error saying how to produce it. */
-function defaultCode(): lambda.Code {
-  if (!fs.existsSync(path.join(DEFAULT_CODE_DIR, 'bootstrap'))) {
-    throw new Error(
-      `No bootstrap binary in ${DEFAULT_CODE_DIR}: run \`cargo lambda build --release\` at the repository root ` +
-        'first, or pass `code`.',
-    );
-  }
-  return lambda.Code.fromAsset(DEFAULT_CODE_DIR);
 }
 
 function unique<T>(values: T[]): T[] {

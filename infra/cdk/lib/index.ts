@@ -1,4 +1,5 @@
 export * from './hyperdrive-dsql-rotator';
+export * from './code';
 export * from './cross-account-signer';
 export * from './rotation-plan';
 export * from './targets';

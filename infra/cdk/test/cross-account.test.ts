@@ -60,6 +60,16 @@ describe('a rotator with clusters in two AWS accounts', () => {
     ]);
   });
 
+  it('revokes (puts its inline policy) on the local signer role only, whose boundary names only local clusters', () => {
+    const put = identityStatements(template).filter((s) => s.actions.includes('iam:PutRolePolicy'));
+    assert.deepEqual(put.map((s) => s.resources), [[`\${${signerId}.Arn}`]]);
+    const boundary = onlyId(template, 'AWS::IAM::ManagedPolicy');
+    assert.deepEqual(
+      identityStatements(template).filter((s) => s.owner === boundary).map((s) => s.resources),
+      [['arn:${AWS::Partition}:dsql:us-east-1:${AWS::AccountId}:cluster/abcdefghijklmnopqrstuvwxyz']],
+    );
+  });
+
   it('says what the other account deploys, and which grant the non-admin user needs', () => {
     assert.deepEqual(rotator.crossAccountSigners, [
       { account: OTHER, signerRoleArn: OTHER_ROLE, dbConnectAdminClusterArns: [BILLING_ARN], dbConnectClusterArns: [LEDGER_ARN] },
@@ -123,6 +133,8 @@ describe('a rotator with clusters in two AWS accounts', () => {
     const remoteOnly = { targets: TARGETS.slice(1), crossAccountSignerRoles: { [OTHER]: OTHER_ROLE } };
     const { template: t } = synth(remoteOnly, { env: ENV });
     t.resourceCountIs('AWS::IAM::Role', 1);
+    t.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    assert.ok(!identityStatements(t).some((s) => s.actions.some((a) => a.startsWith('iam:'))));
     assert.equal(functionEnv(t).SIGNER_ROLE_ARN, undefined);
     assert.equal(functionEnv(t).SIGNER_SESSION_SECONDS, undefined);
     const exec = synth({ ...remoteOnly, signingMode: 'execution-role' }, { env: ENV });

@@ -21,7 +21,6 @@ export const ORDERS_HOST = 'abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws';
 export const REPORTS_HOST = 'zyxwvutsrqponmlkjihgfedcba.dsql.eu-west-1.on.aws';
 export const ACCOUNT = '0123456789abcdef0123456789abcdef';
 export const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf';
-export const KEYS_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl';
 export const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012';
 export const KEYS_KMS_KEY_ARN = 'arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321';
 export const TOPIC_ARN = 'arn:aws:sns:us-east-1:111122223333:ops-alarms';
@@ -85,17 +84,20 @@ function importInto(stack: Stack) {
   return {
     secret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'TokenSecret', TOKEN_SECRET_ARN),
     key: kms.Key.fromKeyArn(stack, 'TokenKey', KMS_KEY_ARN),
-    keysSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'KeysSecret', KEYS_SECRET_ARN),
     keysKey: kms.Key.fromKeyArn(stack, 'KeysKey', KEYS_KMS_KEY_ARN),
     topic: sns.Topic.fromTopicArn(stack, 'Topic', TOPIC_ARN),
   };
 }
 
-/** long-term-keys mode with the keys secret. */
-export const longTermKeys = (stack: Stack): Partial<HyperdriveDsqlRotatorProps> => ({
-  signingMode: 'long-term-keys',
-  longTermKeysSecret: existing(stack).keysSecret,
-});
+/** long-term-keys mode (the construct creates the signer user and its keys secret). */
+export const longTermKeys = (_stack?: Stack): Partial<HyperdriveDsqlRotatorProps> => ({ signingMode: 'long-term-keys' });
+
+/** A directory for a test's own files (removed after the tests). */
+export function scratchDir(name: string): string {
+  const dir = path.join(workDir, name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
 
 export type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 

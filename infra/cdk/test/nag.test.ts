@@ -41,6 +41,14 @@ const VARIANTS: Record<string, { props: PropsOf; env?: typeof ENV }> = {
       },
     }),
   },
+  'long-term-keys, existing token secret, boundary, path': {
+    props: (stack: Stack) => ({
+      ...longTermKeys(stack),
+      cloudflareApiTokenSecret: existing(stack).secret,
+      permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(stack, 'B', 'arn:aws:iam::111122223333:policy/boundary'),
+      rolePath: '/hyperdrive/',
+    }),
+  },
   'execution-role, no region deny': { props: { signingMode: 'execution-role', restrictToClusterRegions: false } },
   'two accounts, non-admin users, boundary, path, memory, timeout, reserved concurrency': {
     env: ENV,
@@ -104,5 +112,20 @@ describe('cdk-nag AwsSolutions', () => {
     assert.deepEqual([...created.keys()].sort(), ['AwsSolutions-SMG4', 'AwsSolutions-SQS3']);
     const existingOnes = acknowledgments(synth(VARIANTS['existing secret, KMS key, existing topic'].props).app);
     assert.deepEqual([...existingOnes.keys()].sort(), ['AwsSolutions-SQS3']);
+  });
+
+  it('passes the rotation rule (SMG4) for the signer keys secret without an acknowledgment: it is rotated', () => {
+    const { app } = synth(VARIANTS['long-term-keys, existing token secret, boundary, path'].props);
+    assert.deepEqual([...acknowledgments(app).keys()], ['AwsSolutions-SQS3']);
+    const blind = new AwsSolutionsChecks(undefined, { verbose: false });
+    (blind as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
+    assert.deepEqual(blind.validateScope(app).violations.filter((v) => v.ruleName === 'AwsSolutions-SMG4'), []);
+    // With the created token secret, SMG4 fires for that one only (acknowledged: a Cloudflare token has no rotation).
+    const both = synth(VARIANTS['long-term-keys, a key per secret'].props).app;
+    const smg4 = blind.validateScope(both).violations.filter((v) => v.ruleName === 'AwsSolutions-SMG4');
+    assert.deepEqual(
+      smg4.flatMap((v) => v.violatingResources.map((r) => r.constructPath)),
+      ['TestStack/Rotator/CloudflareApiToken'],
+    );
   });
 });

@@ -12,7 +12,6 @@ import { DEFAULT_CODE_DIR } from '../lib';
 import {
   ACCOUNT,
   KEYS_KMS_KEY_ARN,
-  KEYS_SECRET_ARN,
   KMS_KEY_ARN,
   ORDERS_HOST,
   REPORTS_HOST,
@@ -25,6 +24,7 @@ import {
   longTermKeys,
   onlyId,
   render,
+  scratchDir,
   synth,
 } from './helpers';
 
@@ -61,7 +61,10 @@ describe('the function', () => {
     });
     assert.throws(() => build({ memorySize: 64 }), /memorySize must be/);
     assert.throws(() => build({ timeout: Duration.minutes(16) }), /timeout \(seconds\) must be/);
-    assert.throws(() => build({ reservedConcurrentExecutions: -1 }), /reservedConcurrentExecutions must be/);
+    assert.throws(() => build({ reservedConcurrentExecutions: -2 }), /reservedConcurrentExecutions must be/);
+    synth({ reservedConcurrentExecutions: -1 }).template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: Match.absent(),
+    });
   });
 
   it('logs to its own log group, kept 30 days by default or as long as asked, retained with the stack by default', () => {
@@ -232,6 +235,25 @@ describe('the signer role', () => {
     );
   });
 
+  it('has a permissions boundary allowing DSQL connect on exactly its clusters and nothing else', () => {
+    const boundaryId = onlyId(template, 'AWS::IAM::ManagedPolicy');
+    const role = template.findResources('AWS::IAM::Role')[signerRoleId(template)];
+    assert.deepEqual(role.Properties.PermissionsBoundary, { Ref: boundaryId });
+    const boundary = identityStatements(template).filter((s) => s.owner === boundaryId);
+    assert.deepEqual(
+      boundary.map((s) => [s.effect, s.actions, s.resources, s.condition]),
+      [
+        ['Allow', ['dsql:DbConnectAdmin'], [ORDERS_ARN], undefined],
+        ['Allow', ['dsql:DbConnect'], [REPORTS_ARN], undefined],
+      ],
+    );
+    // A boundary attached to nothing else: no user, group or role holds it as a policy.
+    const policy = template.findResources('AWS::IAM::ManagedPolicy')[boundaryId];
+    assert.equal(policy.Properties.Roles, undefined);
+    assert.equal(policy.Properties.Users, undefined);
+    assert.equal(policy.Properties.Groups, undefined);
+  });
+
   it('denies DSQL connects outside the clusters\' regions unless told not to', () => {
     const deny = identityStatements(template).find((s) => s.effect === 'Deny');
     assert.ok(deny);
@@ -254,9 +276,13 @@ describe('the signer role', () => {
       { env: { account: '111122223333', region: 'us-east-1' } },
     );
     const allows = identityStatements(t).filter((s) => s.effect === 'Allow' && s.actions[0].startsWith('dsql:'));
+    // The signer role's policy and its boundary, alike.
     assert.deepEqual(
       allows.map((s) => [s.actions, s.resources]),
-      [[['dsql:DbConnectAdmin'], [arn, ORDERS_ARN]]],
+      [
+        [['dsql:DbConnectAdmin'], [arn, ORDERS_ARN]],
+        [['dsql:DbConnectAdmin'], [arn, ORDERS_ARN]],
+      ],
     );
     assert.ok(!functionEnv(t).HYPERDRIVE_TARGETS.includes('clusterArn'));
     assert.ok(!functionEnv(t).HYPERDRIVE_TARGETS.includes('signer_role_arn'));
@@ -302,8 +328,23 @@ describe('the execution role', () => {
     assert.deepEqual(byService('kms:'), []);
     assert.deepEqual(
       [...new Set(exec.flatMap((s) => s.actions.map((a) => a.split(':')[0])))].sort(),
-      ['logs', 'secretsmanager', 'sqs', 'sts'],
+      ['iam', 'logs', 'secretsmanager', 'sqs', 'sts'],
     );
+  });
+
+  it('may put, read and delete an inline policy (revoke) on exactly the signer role, and nothing else in IAM', () => {
+    const iamGrants = execStatements(template).filter((s) => s.actions.some((a) => a.startsWith('iam:')));
+    assert.deepEqual(
+      iamGrants.map((s) => [s.effect, [...s.actions].sort(), s.resources, s.condition]),
+      [['Allow', ['iam:DeleteRolePolicy', 'iam:GetRolePolicy', 'iam:PutRolePolicy'], [`\${${signerRoleId(template)}.Arn}`], undefined]],
+    );
+    // Its own policy resource (the signer role's trust names the execution role), and the function waits for it.
+    const fn = Object.values<any>(template.findResources('AWS::Lambda::Function'))[0];
+    assert.ok(fn.DependsOn.includes(iamGrants[0].owner));
+    // No IAM grant in the other modes but long-term-keys' (below).
+    for (const mode of ['execution-role'] as const) {
+      assert.deepEqual(execStatements(synth({ signingMode: mode }).template).filter((s) => s.actions.some((a) => a.startsWith('iam:'))), []);
+    }
   });
 
   it('reads the existing secret by its exact ARN, and decrypts only through Secrets Manager, only for that secret', () => {
@@ -347,16 +388,17 @@ describe('the execution role', () => {
       cloudflareApiTokenSecret: existing(stack).secret,
       cloudflareApiTokenSecretEncryptionKey: existing(stack).key,
       signingMode: 'long-term-keys',
-      longTermKeysSecret: existing(stack).keysSecret,
       longTermKeysSecretEncryptionKey: existing(stack).keysKey,
     })).template;
+    const keysSecret = { Ref: onlyId(two, 'AWS::SecretsManager::Secret') };
     assert.deepEqual(
       execStatements(two)
-        .filter((s) => s.actions.includes('kms:Decrypt'))
-        .map((s) => [s.resources, s.condition.StringEquals['kms:EncryptionContext:SecretARN']]),
+        .filter((s) => s.actions.some((a) => a.startsWith('kms:')))
+        .map((s) => [s.actions, s.resources, s.condition.StringEquals['kms:EncryptionContext:SecretARN']]),
       [
-        [[KMS_KEY_ARN], [TOKEN_SECRET_ARN]],
-        [[KEYS_KMS_KEY_ARN], [KEYS_SECRET_ARN]],
+        [['kms:Decrypt'], [KMS_KEY_ARN], [TOKEN_SECRET_ARN]],
+        [['kms:Decrypt'], [KEYS_KMS_KEY_ARN], [keysSecret]],
+        [['kms:GenerateDataKey'], [KEYS_KMS_KEY_ARN], [keysSecret]],
       ],
     );
   });
@@ -386,7 +428,7 @@ describe('the execution role', () => {
     );
   });
 
-  it('puts every role under the permissions boundary and the path given', () => {
+  it('puts the execution role under the permissions boundary given, the signer role under its own, both on the path', () => {
     const { template: t } = synth((stack) => ({
       permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(
         stack,
@@ -395,49 +437,31 @@ describe('the execution role', () => {
       ),
       rolePath: '/hyperdrive/',
     }));
-    const roles = Object.values<any>(t.findResources('AWS::IAM::Role'));
-    assert.equal(roles.length, 2);
-    for (const role of roles) {
-      assert.equal(role.Properties.PermissionsBoundary, 'arn:aws:iam::111122223333:policy/platform-boundary');
-      assert.equal(role.Properties.Path, '/hyperdrive/');
-    }
+    const roles = t.findResources('AWS::IAM::Role');
+    assert.equal(Object.keys(roles).length, 2);
+    assert.equal(roles[executionRoleId(t)].Properties.PermissionsBoundary, 'arn:aws:iam::111122223333:policy/platform-boundary');
+    assert.deepEqual(roles[signerRoleId(t)].Properties.PermissionsBoundary, { Ref: onlyId(t, 'AWS::IAM::ManagedPolicy') });
+    for (const role of Object.values<any>(roles)) assert.equal(role.Properties.Path, '/hyperdrive/');
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', { Path: '/hyperdrive/' });
     assert.throws(() => build({ rolePath: 'hyperdrive' }), /rolePath "hyperdrive" is not an IAM path/);
   });
 });
 
 describe('the other signing modes', () => {
-  it('long-term-keys: no signer role; reads both secrets; a policy for the IAM user with the DSQL grants', () => {
-    const { template } = synth(longTermKeys);
-    template.resourceCountIs('AWS::IAM::Role', 1);
-    const env = functionEnv(template);
-    assert.equal(env.SIGNER_CREDENTIALS_SECRET_ID, KEYS_SECRET_ARN);
-    assert.equal(env.SIGNER_ROLE_ARN, undefined);
-    assert.equal(env.SIGNER_SESSION_SECONDS, undefined);
-    const exec = execStatements(template);
-    const secretId = onlyId(template, 'AWS::SecretsManager::Secret');
-    assert.deepEqual(
-      exec.filter((s) => s.actions.includes('secretsmanager:GetSecretValue')).map((s) => s.resources),
-      [[`\${${secretId}}`, KEYS_SECRET_ARN]],
-    );
-    assert.equal(exec.filter((s) => s.actions.some((a) => a.startsWith('sts:') || a.startsWith('dsql:'))).length, 0);
-    const userPolicy = identityStatements(template).filter(
-      (s) => s.owner === onlyId(template, 'AWS::IAM::ManagedPolicy') && s.effect === 'Allow',
-    );
-    assert.deepEqual(
-      userPolicy.map((s) => [s.actions, s.resources]),
-      [
-        [['dsql:DbConnectAdmin'], [ORDERS_ARN]],
-        [['dsql:DbConnect'], [REPORTS_ARN]],
-      ],
-    );
-  });
-
-  it('long-term-keys needs its secret, and the secret needs that mode', () => {
-    assert.throws(() => build({ signingMode: 'long-term-keys' }), /needs longTermKeysSecret/);
+  it('long-term-keys needs no secret input, and its inputs need that mode', () => {
+    assert.doesNotThrow(() => build({ signingMode: 'long-term-keys' }));
     assert.throws(
-      () => build((stack) => ({ longTermKeysSecret: existing(stack).keysSecret })),
-      /only used with signingMode "long-term-keys"/,
+      () => build({ longTermKeysSecret: { secretFullArn: 'x' } } as never),
+      /longTermKeysSecret is no longer an input/,
     );
+    assert.throws(() => build({ signerKeysRotationDays: 30 }), /signerKeysRotationDays is only used with signingMode "long-term-keys"/);
+    assert.throws(
+      () => build((stack) => ({ longTermKeysSecretEncryptionKey: existing(stack).keysKey })),
+      /longTermKeysSecretEncryptionKey is only used with signingMode "long-term-keys"/,
+    );
+    for (const days of [0, 1001, 2.5]) {
+      assert.throws(() => build({ signingMode: 'long-term-keys', signerKeysRotationDays: days }), /signerKeysRotationDays must be/);
+    }
   });
 
   it('execution-role: the execution role itself holds the DSQL grants; no signer role', () => {
@@ -458,6 +482,153 @@ describe('the other signing modes', () => {
   });
 });
 
+describe('long-term-keys mode: the signer user, its keys secret and their rotation', () => {
+  const { template, rotator } = synth(longTermKeys);
+  const userId = onlyId(template, 'AWS::IAM::User');
+  const fnId = onlyId(template, 'AWS::Lambda::Function');
+  const secretIds = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+  const keysSecretId = secretIds.find((id) => id.includes('SignerKeys'))!;
+  const tokenSecretId = secretIds.find((id) => id !== keysSecretId)!;
+
+  it('creates the signer user: no password, no key of the stack\'s, DSQL connect through its group only', () => {
+    const user = template.findResources('AWS::IAM::User')[userId];
+    assert.equal(user.Properties.LoginProfile, undefined);
+    assert.equal(user.Properties.Policies, undefined);
+    assert.equal(user.Properties.ManagedPolicyArns, undefined);
+    template.resourceCountIs('AWS::IAM::AccessKey', 0);
+    const groupId = onlyId(template, 'AWS::IAM::Group');
+    assert.deepEqual(user.Properties.Groups, [{ Ref: groupId }]);
+    const policyId = onlyId(template, 'AWS::IAM::ManagedPolicy');
+    const policy = template.findResources('AWS::IAM::ManagedPolicy')[policyId];
+    assert.deepEqual(policy.Properties.Groups, [{ Ref: groupId }]);
+    assert.deepEqual(
+      identityStatements(template).filter((s) => s.owner === policyId).map((s) => [s.effect, s.actions, s.resources]),
+      [
+        ['Allow', ['dsql:DbConnectAdmin'], [ORDERS_ARN]],
+        ['Allow', ['dsql:DbConnect'], [REPORTS_ARN]],
+        ['Deny', ['dsql:DbConnect', 'dsql:DbConnectAdmin'], ['arn:${AWS::Partition}:dsql:*:*:cluster/*']],
+      ],
+    );
+    // No signer role, no role but the execution role.
+    template.resourceCountIs('AWS::IAM::Role', 1);
+  });
+
+  it('creates the keys secret empty: no value, nothing generated, the first rotation fills it', () => {
+    const secret = template.findResources('AWS::SecretsManager::Secret')[keysSecretId];
+    assert.equal(secret.Properties.SecretString, undefined);
+    assert.equal(secret.Properties.GenerateSecretString, undefined);
+    assert.equal(secret.Properties.KmsKeyId, undefined);
+    synth((stack) => ({ ...longTermKeys(stack), longTermKeysSecretEncryptionKey: existing(stack).keysKey })).template.hasResourceProperties(
+      'AWS::SecretsManager::Secret',
+      { KmsKeyId: KEYS_KMS_KEY_ARN },
+    );
+  });
+
+  it('rotates it every 30 days (an input) with the function as the rotation function, once it may be invoked', () => {
+    const rotation = Object.entries<any>(template.findResources('AWS::SecretsManager::RotationSchedule'));
+    assert.equal(rotation.length, 1);
+    const [, schedule] = rotation[0];
+    assert.deepEqual(schedule.Properties, {
+      SecretId: { Ref: keysSecretId },
+      RotationLambdaARN: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      RotationRules: { AutomaticallyAfterDays: 30 },
+    });
+    const permissions = Object.entries<any>(template.findResources('AWS::Lambda::Permission')).filter(
+      ([, p]) => p.Properties.Principal === 'secretsmanager.amazonaws.com',
+    );
+    assert.deepEqual(
+      permissions.map(([, p]) => p.Properties),
+      [
+        {
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [fnId, 'Arn'] },
+          Principal: 'secretsmanager.amazonaws.com',
+          SourceArn: { Ref: keysSecretId },
+        },
+      ],
+    );
+    // The first rotation starts when the schedule is created: after the permission, the user and its DSQL grant.
+    assert.deepEqual(
+      [...schedule.DependsOn].sort(),
+      [permissions[0][0], userId, onlyId(template, 'AWS::IAM::ManagedPolicy')].sort(),
+    );
+    synth({ signingMode: 'long-term-keys', signerKeysRotationDays: 7 }).template.hasResourceProperties(
+      'AWS::SecretsManager::RotationSchedule',
+      { RotationRules: { AutomaticallyAfterDays: 7 } },
+    );
+    // No rotation, user or keys secret in the other modes.
+    for (const t of [synth().template, synth({ signingMode: 'execution-role' }).template]) {
+      t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 0);
+      t.resourceCountIs('AWS::IAM::User', 0);
+      t.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    }
+  });
+
+  it('tells the function the keys secret and the user', () => {
+    const env = functionEnv(template);
+    assert.deepEqual(env.SIGNER_CREDENTIALS_SECRET_ID, { Ref: keysSecretId });
+    assert.deepEqual(env.SIGNER_USER_NAME, { Ref: userId });
+    assert.equal(env.SIGNER_ROLE_ARN, undefined);
+    assert.equal(env.SIGNER_SESSION_SECONDS, undefined);
+  });
+
+  it('lets the execution role manage exactly that user\'s keys and write exactly that secret\'s versions', () => {
+    const exec = execStatements(template);
+    const of = (prefix: string) =>
+      exec.filter((s) => s.actions.some((a) => a.startsWith(prefix))).map((s) => [s.effect, [...s.actions].sort(), s.resources, s.condition]);
+    assert.deepEqual(of('iam:'), [
+      ['Allow', ['iam:CreateAccessKey', 'iam:DeleteAccessKey', 'iam:ListAccessKeys', 'iam:UpdateAccessKey'], [`\${${userId}.Arn}`], undefined],
+    ]);
+    assert.deepEqual(of('secretsmanager:'), [
+      // The read grant names every secret the function reads: the token secret and the keys secret.
+      ['Allow', ['secretsmanager:GetSecretValue'], [`\${${tokenSecretId}}`, `\${${keysSecretId}}`], undefined],
+      [
+        'Allow',
+        ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        [`\${${keysSecretId}}`],
+        undefined,
+      ],
+    ]);
+    assert.deepEqual(of('sts:'), []);
+    assert.deepEqual(of('dsql:'), []);
+    assert.deepEqual(of('kms:'), []);
+  });
+
+  it('reserves a concurrency of 1 (runs and rotation steps never overlap), unless told otherwise', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1 });
+    synth({ signingMode: 'long-term-keys', reservedConcurrentExecutions: 2 }).template.hasResourceProperties(
+      'AWS::Lambda::Function',
+      { ReservedConcurrentExecutions: 2 },
+    );
+    synth({ signingMode: 'long-term-keys', reservedConcurrentExecutions: -1 }).template.hasResourceProperties(
+      'AWS::Lambda::Function',
+      { ReservedConcurrentExecutions: Match.absent() },
+    );
+  });
+
+  it('puts the given permissions boundary and the path on the user, the path on the group and its policy', () => {
+    const { template: t } = synth((stack) => ({
+      ...longTermKeys(stack),
+      permissionsBoundary: iam.ManagedPolicy.fromManagedPolicyArn(stack, 'B', 'arn:aws:iam::111122223333:policy/platform-boundary'),
+      rolePath: '/hyperdrive/',
+    }));
+    t.hasResourceProperties('AWS::IAM::User', {
+      Path: '/hyperdrive/',
+      PermissionsBoundary: 'arn:aws:iam::111122223333:policy/platform-boundary',
+    });
+    t.hasResourceProperties('AWS::IAM::Group', { Path: '/hyperdrive/' });
+    t.hasResourceProperties('AWS::IAM::ManagedPolicy', { Path: '/hyperdrive/' });
+  });
+
+  it('outputs the user and the keys secret', () => {
+    const outputs = Object.entries<any>(template.findOutputs('*'));
+    const value = (name: string) => outputs.find(([k]) => k.includes(name))?.[1].Value;
+    assert.deepEqual(value('SignerUserName'), { Ref: userId });
+    assert.deepEqual(value('SignerKeysSecretArn'), { Ref: keysSecretId });
+    assert.equal(rotator.signerUser !== undefined && rotator.signerKeysRotation !== undefined, true);
+  });
+});
+
 describe('least privilege across every mode', () => {
   const variants = [
     {},
@@ -465,10 +636,10 @@ describe('least privilege across every mode', () => {
     longTermKeys,
     { signingMode: 'execution-role' as const },
   ];
-  it('no dsql or secretsmanager action on a "*" resource, no wildcard in any Allow on them', () => {
+  it('no dsql, secretsmanager, kms, sts or iam action on a "*" resource, no wildcard in any Allow on them', () => {
     for (const props of variants) {
       for (const s of identityStatements(synth(props).template)) {
-        if (!s.actions.some((a) => /^(dsql|secretsmanager|kms|sts):/.test(a) || a === '*')) continue;
+        if (!s.actions.some((a) => /^(dsql|secretsmanager|kms|sts|iam):/.test(a) || a === '*')) continue;
         assert.ok(!s.resources.includes('*'), `${s.owner} ${s.sid}: Resource "*"`);
         if (s.effect === 'Allow') {
           assert.ok(!s.resources.some((r) => r.includes('*')), `${s.owner} ${s.sid}: wildcard ${s.resources}`);
@@ -692,13 +863,37 @@ describe('input checks', () => {
     );
   });
 
-  it('defaults to the cargo lambda build output, and says how to make it when it is missing', () => {
+  it('defaults to the cargo lambda build output, and says what to pass when it is missing', () => {
     assert.equal(DEFAULT_CODE_DIR, path.resolve(__dirname, '..', '..', '..', 'target', 'lambda', 'hyperdrive-dsql-rotator'));
     if (fs.existsSync(path.join(DEFAULT_CODE_DIR, 'bootstrap'))) {
       assert.doesNotThrow(() => build({ code: undefined }));
     } else {
-      assert.throws(() => build({ code: undefined }), /run `cargo lambda build --release`/);
+      assert.throws(() => build({ code: undefined }), /pass codePath \(the release zip/);
     }
+  });
+
+  it('takes the code from a release zip or a build directory (codePath), refusing the other architecture\'s zip', () => {
+    const dir = scratchDir('code-path');
+    const zip = (name: string) => {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, 'PK\x05\x06' + '\0'.repeat(18)); // an empty zip: only its name matters here
+      return file;
+    };
+    const x86 = zip('hyperdrive-dsql-rotator-0.1.0-x86_64.zip');
+    const arm = zip('hyperdrive-dsql-rotator-0.1.0-arm64.zip');
+    const asset = (t: Template) => Object.values<any>(t.findResources('AWS::Lambda::Function'))[0].Properties.Code;
+    assert.ok(asset(synth({ code: undefined, codePath: x86 }).template).S3Key);
+    assert.ok(asset(synth({ code: undefined, codePath: arm, architecture: 'arm64' }).template).S3Key);
+    assert.ok(asset(synth({ code: undefined, codePath: zip('bootstrap.zip') }).template).S3Key);
+    const build_ = path.join(dir, 'build');
+    fs.mkdirSync(build_);
+    assert.throws(() => build({ code: undefined, codePath: build_ }), /a directory without a bootstrap file/);
+    fs.writeFileSync(path.join(build_, 'bootstrap'), '#!/bin/sh\n');
+    assert.ok(asset(synth({ code: undefined, codePath: build_ }).template).S3Key);
+    assert.throws(() => build({ code: undefined, codePath: arm }), /is the arm64 build, but architecture is x86_64.*hyperdrive-dsql-rotator-0\.1\.0-x86_64\.zip/);
+    assert.throws(() => build({ code: undefined, codePath: path.join(dir, 'missing.zip') }), /does not exist/);
+    assert.throws(() => build({ code: undefined, codePath: path.join(build_, 'bootstrap') }), /neither a \.zip file nor a directory/);
+    assert.throws(() => build({ codePath: x86 }), /give one/);
   });
 
   it('refuses more targets than the 4 KB Lambda environment holds only when they cannot go in a file (tokens)', () => {
@@ -754,11 +949,14 @@ describe('grants inside the databases', () => {
     );
   });
 
-  it('names the execution role in execution-role mode, and the IAM user to fill in in long-term-keys mode', () => {
+  it('names the execution role in execution-role mode, and the signer user in long-term-keys mode', () => {
     const exec = synth({ signingMode: 'execution-role' });
     assert.match(render(exec.stack.resolve(exec.rotator.databaseGrants[0].statement)), /TO '\$\{RotatorExecutionRole[0-9A-F]+\.Arn\}';$/);
     const keys = synth(longTermKeys);
-    assert.match(keys.rotator.databaseGrants[0].statement, /TO '<ARN of the IAM user whose keys are in the long-term-keys secret>';$/);
+    assert.equal(
+      render(keys.stack.resolve(keys.rotator.databaseGrants[0].statement)),
+      `AWS IAM GRANT reader TO '\${${onlyId(keys.template, 'AWS::IAM::User')}.Arn}';`,
+    );
   });
 });
 

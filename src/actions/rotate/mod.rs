@@ -15,12 +15,12 @@ pub use sign::Signing;
 use sign::{sign, target_roles};
 
 use super::held;
+use super::tokens::{self, Tokens};
 use crate::aws::credentials::{Lifetime, SigningCredentials};
 use crate::aws::{AwsError, AwsFailure};
 use crate::cloudflare::{ApiError, ConfigSummary, HyperdriveConfigs};
 use crate::config::Target;
 use crate::context::Context;
-use crate::redact::Secret;
 use crate::report::{
     rfc3339, ErrorKind, HeldBasis, Outcome, Report, Summary, TargetError, TargetResult,
 };
@@ -35,10 +35,10 @@ use tokio::time::Instant;
 /// Runs the action over `targets` (already selected), writing nothing when `dry_run`.
 pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Instant) -> Report {
     let started_at = ctx.clock.now();
-    let (pushed, credentials_expire_at) = match fetch(ctx, deadline).await {
-        Ok((creds, cf_token)) => {
+    let (pushed, credentials_expire_at) = match fetch(ctx, targets, deadline).await {
+        Ok((creds, tokens)) => {
             warn_if_lifetime_unknown(&creds);
-            let pushed = push(ctx, targets, &creds, cf_token, dry_run, deadline).await;
+            let pushed = push(ctx, targets, &creds, &tokens, dry_run, deadline).await;
             (pushed, creds.expires_at().map(rfc3339))
         }
         Err((kind, message)) => (Pushed::failed(targets, kind, &message), None),
@@ -46,7 +46,8 @@ pub async fn run(ctx: &Context, targets: &[Target], dry_run: bool, deadline: Ins
     pushed.report(ctx, dry_run, started_at, credentials_expire_at)
 }
 
-/// What a push did: each target's result, and what the Cloudflare API token said of its expiry.
+/// What a push did: each target's result, and what the Cloudflare API token said of its expiry
+/// (the earliest, with a token per account).
 pub(crate) struct Pushed {
     pub results: Vec<TargetResult>,
     pub cloudflare_token_expires_at: Option<SystemTime>,
@@ -81,61 +82,43 @@ impl Pushed {
     }
 }
 
-/// The signing credentials and the Cloudflare API token, fetched at the same time within the
-/// deadline; else the kind and message every target fails with.
+/// The signing credentials and the Cloudflare API tokens of `targets`, fetched at the same time
+/// within the deadline; else (no credentials) the kind and message every target fails with. A
+/// token that could not be read fails only its own targets, later.
 pub(crate) async fn fetch(
     ctx: &Context,
+    targets: &[Target],
     deadline: Instant,
-) -> Result<(SigningCredentials, Secret), (ErrorKind, String)> {
-    let (credentials, cf_token) = tokio::join!(
+) -> Result<(SigningCredentials, Tokens), (ErrorKind, String)> {
+    let (credentials, tokens) = tokio::join!(
         within(
             deadline,
             "getting the signing credentials",
             ctx.signing_credentials()
         ),
-        cloudflare_token(ctx, deadline),
+        tokens::read(ctx, targets, deadline),
     );
     let credentials = credentials
         .map_err(|m| (ErrorKind::SigningCredentials, m))
         .and_then(|c| c.map_err(|e| aws_failure(ErrorKind::SigningCredentials, e.aws_error(), &e)));
-    match (credentials, cf_token) {
-        (Ok(c), Ok(t)) => Ok((c, t)),
-        (Err((kind, c)), Err((_, t))) => Err((kind, format!("{c}; also {t}"))),
-        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+    match (credentials, tokens.first_failure()) {
+        (Ok(c), _) => Ok((c, tokens)),
+        (Err((kind, c)), Some((_, t))) => Err((kind, format!("{c}; also {t}"))),
+        (Err(e), None) => Err(e),
     }
 }
 
-/// The Cloudflare API token within the deadline; else the kind and message to fail with.
-pub(crate) async fn cloudflare_token(
-    ctx: &Context,
-    deadline: Instant,
-) -> Result<Secret, (ErrorKind, String)> {
-    within(
-        deadline,
-        "reading the Cloudflare API token",
-        ctx.cloudflare_token(),
-    )
-    .await
-    .map_err(|m| (ErrorKind::CloudflareToken, m))
-    .and_then(|t| t.map_err(|e| aws_failure(ErrorKind::CloudflareToken, e.aws_error(), &e)))
-}
-
-/// Gives every target in `targets` a fresh token signed with `credentials`, as a run does; first
-/// asks Cloudflare what the API token says of itself: an expired, disabled or refused token fails
-/// every target at once, with what to do.
+/// Gives every target in `targets` a fresh token signed with `credentials`, as a run does, each
+/// account through its own API token. First asks Cloudflare what each API token says of itself:
+/// an expired, disabled or refused token fails its targets at once, with what to do.
 pub(crate) async fn push(
     ctx: &Context,
     targets: &[Target],
     credentials: &SigningCredentials,
-    cf_token: Secret,
+    tokens: &Tokens,
     dry_run: bool,
     deadline: Instant,
 ) -> Pushed {
-    let api = ctx.cloudflare(cf_token, deadline);
-    let expires = match watch::token(ctx, &api, targets).await {
-        Ok(expires) => expires,
-        Err(message) => return Pushed::failed(targets, ErrorKind::CloudflareAuth, &message),
-    };
     let roles = target_roles(ctx, targets, deadline).await;
     let signing = Signing {
         credentials,
@@ -143,17 +126,29 @@ pub(crate) async fn push(
         ttl: ctx.settings.token_ttl,
         clock: ctx.clock.as_ref(),
     };
-    Pushed {
-        results: rotate_all(
-            &api,
-            targets,
-            &signing,
-            dry_run,
-            ctx.settings.max_concurrency,
-        )
-        .await,
-        cloudflare_token_expires_at: expires,
-    }
+    let signing = &signing;
+    tokens
+        .each(|group, token| async move {
+            let api = ctx.cloudflare(token, deadline);
+            let expires = match watch::token(ctx, &api, group).await {
+                Ok(expires) => expires,
+                Err(message) => {
+                    return Pushed::failed(&group.targets, ErrorKind::CloudflareAuth, &message)
+                }
+            };
+            Pushed {
+                results: rotate_all(
+                    &api,
+                    &group.targets,
+                    signing,
+                    dry_run,
+                    ctx.settings.max_concurrency,
+                )
+                .await,
+                cloudflare_token_expires_at: expires,
+            }
+        })
+        .await
 }
 
 /// Every target failed the same way (nothing could be signed or sent).
@@ -304,7 +299,7 @@ const PANICKED: &str = "the function failed unexpectedly while working on this t
 
 /// The kind and message of a failure to get something from AWS: a malformed answer is reported as
 /// such, anything else by what could not be had (`default`).
-fn aws_failure(
+pub(crate) fn aws_failure(
     default: ErrorKind,
     aws: Option<&AwsError>,
     error: &dyn std::fmt::Display,

@@ -2,8 +2,8 @@
 //! disabled or refused token fails the run at once, with one message that says what to do,
 //! rather than one refusal per target; a verify route that is down only leaves the expiry unknown.
 
+use crate::actions::tokens::{name_accounts, Group};
 use crate::cloudflare::{Session, TokenState};
-use crate::config::Target;
 use crate::context::Context;
 use crate::report::{rfc3339, ErrorKind};
 use std::time::SystemTime;
@@ -12,17 +12,20 @@ use std::time::SystemTime;
 pub(crate) async fn token(
     ctx: &Context,
     api: &Session,
-    targets: &[Target],
+    group: &Group,
 ) -> Result<Option<SystemTime>, String> {
-    let mut accounts: Vec<&str> = targets.iter().map(|t| t.account_id.as_str()).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    let secret = &ctx.settings.token_secret_id;
-    match api.verify_token(&accounts).await {
-        Ok(state) => usable(&state, ctx.clock.now(), secret),
-        Err(e) if e.kind == ErrorKind::CloudflareAuth => Err(format!(
+    let accounts = group.accounts();
+    let secret = &group.secret_id;
+    let several = !ctx.settings.token_secret_ids.is_empty();
+    let named = |m: String| name_accounts(group, several, m);
+    let account_first = accounts
+        .first()
+        .is_some_and(|a| ctx.settings.token_secret_ids.contains_key(*a));
+    match api.verify_token(&accounts, account_first).await {
+        Ok(state) => usable(&state, ctx.clock.now(), secret).map_err(named),
+        Err(e) if e.kind == ErrorKind::CloudflareAuth => Err(named(format!(
             "Cloudflare refused the API token from secret {secret:?} on both of its verify routes (user and account): it was deleted, or the secret holds something else; create a token with the Hyperdrive Write permission and put it in the secret"
-        )),
+        ))),
         Err(e) => {
             tracing::warn!(error = %e.message, "could not ask Cloudflare about the API token; its expiry is unknown this run");
             Ok(None)

@@ -38,6 +38,9 @@ use state::Inner;
 pub struct Options {
     /// The only bearer token the API accepts. An empty token accepts nothing.
     pub api_token: String,
+    /// Account-owned API tokens (account id to token), each accepted for its account only, as
+    /// Cloudflare does; the main token works for every account.
+    pub account_tokens: std::collections::BTreeMap<String, String>,
     /// Added to every API call (not to admin calls).
     pub latency: Duration,
     /// When known, tokens are checked against them (access key, session token, expiry, signature).
@@ -93,6 +96,7 @@ impl Emulator {
         };
         let shared = Arc::new(Shared {
             api_token: options.api_token,
+            account_tokens: options.account_tokens.into_iter().collect(),
             latency: options.latency,
             log: AtomicBool::new(false),
             inner: Mutex::new(inner),

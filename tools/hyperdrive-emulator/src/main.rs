@@ -21,6 +21,7 @@ Options:
   --token-env VAR                 environment variable holding the API bearer token to accept
   --state FILE                    preset configs: {\"<account_id>\": [{\"name\": ..., \"origin\": {...}}, ...]}
   --faults FILE                   fault rules (JSON list, see README.md)
+  --account-tokens FILE           account-owned API tokens, each accepted for its account: {\"<account_id>\": \"<token>\"}
   --credentials FILE              signing credentials to check tokens against (JSON, see README.md)
   --latency-ms N                  latency added to every API call
   --max-configs-per-account N     refuse creating more than N configs per account
@@ -39,6 +40,7 @@ struct Args {
     state: Option<PathBuf>,
     faults: Option<PathBuf>,
     credentials: Option<PathBuf>,
+    account_tokens: Option<PathBuf>,
     latency_ms: u64,
     max_configs: Option<usize>,
     allow_duplicate_names: bool,
@@ -75,6 +77,7 @@ fn parse_args(argv: impl IntoIterator<Item = String>) -> Result<Args, String> {
             "--state" => args.state = Some(PathBuf::from(value()?)),
             "--faults" => args.faults = Some(PathBuf::from(value()?)),
             "--credentials" => args.credentials = Some(PathBuf::from(value()?)),
+            "--account-tokens" => args.account_tokens = Some(PathBuf::from(value()?)),
             "--latency-ms" => {
                 let v = value()?;
                 args.latency_ms = v
@@ -141,6 +144,15 @@ async fn run(args: Args) -> Result<(), String> {
     if let Some(path) = &args.faults {
         options.faults = serde_json::from_value::<Vec<Fault>>(read_json("--faults", path)?)
             .map_err(|e| format!("--faults {}: {e}", path.display()))?;
+    }
+    if let Some(path) = &args.account_tokens {
+        options.account_tokens = serde_json::from_value(read_json("--account-tokens", path)?)
+            .map_err(|_| {
+                format!(
+                    "--account-tokens {}: not an object from account id to token",
+                    path.display()
+                )
+            })?;
     }
     if let Some(path) = &args.credentials {
         options.credentials = SigningCredentials::from_json(&read_json("--credentials", path)?)

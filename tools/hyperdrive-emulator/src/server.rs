@@ -35,6 +35,8 @@ type Resp = Response<Full<Bytes>>;
 /// State shared by the server tasks and the `Emulator` handle.
 pub struct Shared {
     pub api_token: String,
+    /// Account-owned tokens: each accepted for its own account only.
+    pub account_tokens: std::collections::HashMap<String, String>,
     pub latency: Duration,
     pub log: AtomicBool,
     pub inner: Mutex<Inner>,
@@ -387,15 +389,26 @@ fn apply(
     }
 }
 
-fn bearer_ok(req: &Request<Incoming>, expected: &str) -> bool {
-    if expected.is_empty() {
-        return false;
-    }
+fn bearer(req: &Request<Incoming>) -> Option<String> {
     req.headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|token| token.trim() == expected)
+        .map(|token| token.trim().to_owned())
+}
+
+/// Who the bearer is: the main token (`Some(None)`), an account's own token (`Some(Some(account))`)
+/// or nobody.
+fn bearer_owner(shared: &Shared, token: Option<&str>) -> Option<Option<String>> {
+    let token = token.filter(|t| !t.is_empty())?;
+    if token == shared.api_token {
+        return Some(None);
+    }
+    shared
+        .account_tokens
+        .iter()
+        .find(|(_, t)| t.as_str() == token)
+        .map(|(a, _)| Some(a.clone()))
 }
 
 async fn read_body(req: Request<Incoming>) -> Result<Bytes, DropConnection> {
@@ -442,8 +455,20 @@ async fn handle_api(
 ) -> Result<Resp, DropConnection> {
     let method = req.method().clone();
     let query = req.uri().query().map(str::to_string);
-    let authorized = bearer_ok(&req, &shared.api_token);
+    let owner = bearer_owner(&shared, bearer(&req).as_deref());
     let routed = route(&method, &api_path);
+    // An account's own token works for that account only, and its verify route is the account's.
+    let main_owner = shared.lock().api_token_state.account_owner.clone();
+    let authorized = match (&owner, &routed) {
+        // The main token, account-owned, works for its account (and answers the verify routes).
+        (Some(None), Ok((account, _))) => main_owner
+            .as_ref()
+            .is_none_or(|o| account.is_empty() || account == o),
+        (Some(None), Err(_)) => true,
+        (Some(Some(mine)), Ok((account, _))) => account == mine,
+        _ => false,
+    };
+    let account_token = matches!(owner, Some(Some(_)));
     let raw = read_body(req).await?;
     let body: Option<Value> = serde_json::from_slice(&raw).ok();
     let account_id = routed.as_ref().ok().map(|(a, _)| a.clone());
@@ -528,6 +553,9 @@ async fn handle_api(
     } else {
         routed.and_then(|(account, op)| {
             let mut inner = shared.lock();
+            if account_token && matches!(op, Op::VerifyToken) {
+                return Ok((json!({"id": "account-token", "status": "active"}), None));
+            }
             apply(
                 &mut inner,
                 &account,

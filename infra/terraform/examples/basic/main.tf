@@ -9,7 +9,8 @@ provider "aws" {
 module "rotator" {
   source = "../../modules/hyperdrive-dsql-rotator"
 
-  # Built by `cargo lambda build --release --output-format zip` at the repository root.
+  # The release zip (hyperdrive-dsql-rotator-<version>-<arch>.zip from the GitHub release, checksum checked against
+  # its SHA256SUMS, or scripts/release.sh's dist/), or `cargo lambda build --release --output-format zip`'s output.
   lambda_zip_path = coalesce(var.lambda_zip_path, "${path.module}/../../../../target/lambda/hyperdrive-dsql-rotator/bootstrap.zip")
 
   targets                                 = var.targets
@@ -21,8 +22,8 @@ module "rotator" {
   signing_mode                            = var.signing_mode
   token_ttl_seconds                       = var.token_ttl_seconds
   signer_session_seconds                  = var.signer_session_seconds
-  long_term_keys_secret_arn               = var.long_term_keys_secret_arn
   long_term_keys_secret_kms_key_arn       = var.long_term_keys_secret_kms_key_arn
+  signer_keys_rotation_days               = var.signer_keys_rotation_days
   schedule_interval_minutes               = var.schedule_interval_minutes
   restrict_to_cluster_regions             = var.restrict_to_cluster_regions
   max_concurrency                         = var.max_concurrency

@@ -23,9 +23,14 @@ output "signer_role_arn" {
   value       = module.rotator.signer_role_arn
 }
 
-output "long_term_keys_user_policy_arn" {
-  description = "long-term-keys mode: the policy to attach to the IAM user whose keys are in the secret."
-  value       = module.rotator.long_term_keys_user_policy_arn
+output "signer_user_name" {
+  description = "long-term-keys mode: the IAM user whose keys sign, else null."
+  value       = module.rotator.signer_user_name
+}
+
+output "signer_keys_secret_arn" {
+  description = "long-term-keys mode: the secret of that user's key, rotated by the function, else null."
+  value       = module.rotator.signer_keys_secret_arn
 }
 
 output "database_grants" {

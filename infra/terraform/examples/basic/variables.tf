@@ -7,7 +7,7 @@ variable "region" {
 }
 
 variable "lambda_zip_path" {
-  description = "Path of bootstrap.zip. Null: <repo>/target/lambda/hyperdrive-dsql-rotator/bootstrap.zip."
+  description = "Path of the release zip (hyperdrive-dsql-rotator-<version>-<arch>.zip) or of cargo lambda's bootstrap.zip. Null: <repo>/target/lambda/hyperdrive-dsql-rotator/bootstrap.zip."
   type        = string
   default     = null
 }
@@ -65,15 +65,15 @@ variable "signer_session_seconds" {
   default     = null
 }
 
-variable "long_term_keys_secret_arn" {
-  description = "Complete ARN of the secret with the IAM user's keys (long-term-keys mode only)."
+variable "long_term_keys_secret_kms_key_arn" {
+  description = "KMS key ARN of the signer keys secret the module creates (long-term-keys mode). Null: the AWS managed key."
   type        = string
   default     = null
 }
 
-variable "long_term_keys_secret_kms_key_arn" {
-  description = "KMS key ARN of the keys secret. Null: the AWS managed key."
-  type        = string
+variable "signer_keys_rotation_days" {
+  description = "Days between rotations of the signer user's key (long-term-keys mode), 1..1000. Null: 30."
+  type        = number
   default     = null
 }
 
@@ -126,19 +126,19 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Reserved concurrency. Null: none (see infra/README.md)."
+  description = "Reserved concurrency; -1 for none. Null: 1 in long-term-keys mode, else none (see infra/README.md)."
   type        = number
   default     = null
 }
 
 variable "permissions_boundary_arn" {
-  description = "Permissions boundary of every role. Null: none."
+  description = "Permissions boundary of the execution role and the signer user (the signer role has its own). Null: none."
   type        = string
   default     = null
 }
 
 variable "iam_path" {
-  description = "IAM path of every role and policy. Null: /."
+  description = "IAM path of every role, user, group and policy. Null: /."
   type        = string
   default     = null
 }

@@ -14,7 +14,7 @@ variable "clusters_account_role_arn" {
 }
 
 variable "lambda_zip_path" {
-  description = "Path of bootstrap.zip (cargo lambda build --release --output-format zip). Null: <repo>/target/lambda/hyperdrive-dsql-rotator/bootstrap.zip."
+  description = "Path of the release zip (hyperdrive-dsql-rotator-<version>-<arch>.zip) or of cargo lambda's bootstrap.zip. Null: <repo>/target/lambda/hyperdrive-dsql-rotator/bootstrap.zip."
   type        = string
   default     = null
 }

@@ -123,13 +123,17 @@ locals {
   # Not created when every target's account has its own token secret (fleet.tf).
   create_token_secret = var.cloudflare_api_token_secret_arn == null && local.default_token_needed
   token_secret_arn    = local.create_token_secret ? aws_secretsmanager_secret.cloudflare_api_token[0].arn : var.cloudflare_api_token_secret_arn
+  # long-term-keys mode: the created keys secret and the signer user.
+  signer_keys_secret_arn    = try(aws_secretsmanager_secret.signer_keys[0].arn, null)
+  signer_keys_rotation_days = coalesce(var.signer_keys_rotation_days, 30)
+  # Runs and rotation steps must not overlap in long-term-keys mode (README: Credential lifecycle); -1 is none.
+  reserved_concurrent_executions = coalesce(var.reserved_concurrent_executions, var.signing_mode == "long-term-keys" ? 1 : -1)
   # Each secret with its KMS key (null: the AWS managed key, which needs no grant).
   secrets = concat(
     local.token_secret_arn == null ? [] : [{ arn = local.token_secret_arn, kms_key_arn = var.cloudflare_api_token_secret_kms_key_arn }],
     local.account_token_secret_list,
-    var.signing_mode == "long-term-keys" ? [{ arn = var.long_term_keys_secret_arn, kms_key_arn = var.long_term_keys_secret_kms_key_arn }] : [],
+    var.signing_mode == "long-term-keys" ? [{ arn = local.signer_keys_secret_arn, kms_key_arn = var.long_term_keys_secret_kms_key_arn }] : [],
   )
-  secret_arns = [for s in local.secrets : s.arn]
   # kms:Decrypt per key, only through Secrets Manager in the secrets' regions, only for the secrets that key encrypts.
   kms_statements = [for i, key in distinct(compact([for s in local.secrets : s.kms_key_arn])) : {
     Sid      = i == 0 ? "DecryptSecretsThroughSecretsManager" : "DecryptSecretsThroughSecretsManager${i + 1}"
@@ -143,6 +147,39 @@ locals {
       }
     }
   }]
+
+  # long-term-keys mode, as the keys secret's rotation function: the access keys of exactly the signer user (create;
+  # list: room and the key in use; update: deactivate the old key; delete: an inactive old key, to make room), the
+  # versions of exactly that secret, and under a customer-managed key the data key Secrets Manager asks KMS for on
+  # the caller's behalf when a version is put (only through Secrets Manager, only for that secret).
+  signer_keys_statements = [for s in concat(
+    [
+      {
+        Sid      = "ManageSignerUserKeys"
+        Effect   = "Allow"
+        Action   = ["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys", "iam:UpdateAccessKey"]
+        Resource = try(aws_iam_user.signer[0].arn, null)
+      },
+      {
+        Sid      = "RotateSignerKeysSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+        Resource = local.signer_keys_secret_arn
+      },
+    ],
+    var.long_term_keys_secret_kms_key_arn == null ? [] : [{
+      Sid      = "EncryptSignerKeysThroughSecretsManager"
+      Effect   = "Allow"
+      Action   = "kms:GenerateDataKey"
+      Resource = var.long_term_keys_secret_kms_key_arn
+      Condition = {
+        StringEquals = {
+          "kms:ViaService"                  = ["secretsmanager.${local.region}.amazonaws.com"]
+          "kms:EncryptionContext:SecretARN" = [local.signer_keys_secret_arn]
+        }
+      }
+    }],
+  ) : s if var.signing_mode == "long-term-keys"]
 
   # The targets as the function reads them from HYPERDRIVE_TARGETS: unset (null) fields left out, cluster_arn
   # (IAM only) dropped, signer_role_arn added for clusters in other accounts.
@@ -163,7 +200,8 @@ locals {
     TOKEN_TTL_SECONDS               = tostring(var.token_ttl_seconds)
     SIGNER_ROLE_ARN                 = local.create_signer_role ? aws_iam_role.signer[0].arn : null
     SIGNER_SESSION_SECONDS          = local.create_signer_role ? tostring(var.signer_session_seconds) : null
-    SIGNER_CREDENTIALS_SECRET_ID    = var.signing_mode == "long-term-keys" ? var.long_term_keys_secret_arn : null
+    SIGNER_CREDENTIALS_SECRET_ID    = local.signer_keys_secret_arn
+    SIGNER_USER_NAME                = try(aws_iam_user.signer[0].name, null)
     MAX_CONCURRENCY                 = var.max_concurrency == null ? null : tostring(var.max_concurrency)
     DRY_RUN                         = var.dry_run ? "true" : null
   } : k => v if v != null }
@@ -172,7 +210,7 @@ locals {
   local_signer_arn = (
     local.create_signer_role ? aws_iam_role.signer[0].arn :
     var.signing_mode == "execution-role" ? aws_iam_role.execution.arn :
-    "<ARN of the IAM user whose keys are in the long-term-keys secret>"
+    aws_iam_user.signer[0].arn
   )
   database_grants = [for i, t in var.targets : {
     target     = t.name

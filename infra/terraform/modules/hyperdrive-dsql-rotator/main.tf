@@ -25,7 +25,7 @@ resource "aws_lambda_function" "this" {
   source_code_hash               = filebase64sha256(var.lambda_zip_path)
   memory_size                    = var.memory_size
   timeout                        = var.timeout_seconds
-  reserved_concurrent_executions = var.reserved_concurrent_executions
+  reserved_concurrent_executions = local.reserved_concurrent_executions
   layers                         = local.targets_in_layer ? [aws_lambda_layer_version.targets[0].arn] : null
 
   environment {
@@ -42,7 +42,9 @@ resource "aws_lambda_function" "this" {
   depends_on = [
     aws_iam_role_policy.execution,
     aws_iam_role_policy.assume_signer,
+    aws_iam_role_policy.revoke_signer_sessions,
     aws_iam_role_policy.signer_dsql,
+    aws_iam_group_policy_attachment.signer_dsql,
   ]
 
   lifecycle {

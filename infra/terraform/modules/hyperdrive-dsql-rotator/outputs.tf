@@ -38,9 +38,19 @@ output "database_grants" {
   value       = local.database_grants
 }
 
-output "long_term_keys_user_policy_arn" {
-  description = "long-term-keys mode: the policy to attach to the IAM user whose keys are in the secret; else null."
-  value       = try(aws_iam_policy.long_term_keys_user[0].arn, null)
+output "signer_user_name" {
+  description = "long-term-keys mode: the IAM user whose keys sign (aws iam list-access-keys --user-name <this>), else null."
+  value       = try(aws_iam_user.signer[0].name, null)
+}
+
+output "signer_user_arn" {
+  description = "long-term-keys mode: that user's ARN (what the database grants name), else null."
+  value       = try(aws_iam_user.signer[0].arn, null)
+}
+
+output "signer_keys_secret_arn" {
+  description = "long-term-keys mode: the secret holding the signer user's key, rotated by the function (aws secretsmanager describe-secret --secret-id <this>), else null."
+  value       = local.signer_keys_secret_arn
 }
 
 output "cloudflare_api_token_secret_arn" {

@@ -321,7 +321,7 @@ variable "cloudflare_api_token_secret_key" {
 }
 
 variable "signing_mode" {
-  description = "signer-role (assume a dedicated role each run: tokens guaranteed for min(token_ttl_seconds, signer_session_seconds)), long-term-keys (an IAM user's keys from a secret: token_ttl_seconds, up to 7 days) or execution-role (the function's own credentials: lifetime unknown)."
+  description = "signer-role (assume a dedicated role each run: tokens guaranteed for min(token_ttl_seconds, signer_session_seconds)), long-term-keys (the keys of a signer IAM user the module creates, rotated by the function: token_ttl_seconds, up to 7 days) or execution-role (the function's own credentials: lifetime unknown)."
   type        = string
   default     = "signer-role"
   nullable    = false
@@ -360,29 +360,25 @@ variable "signer_session_seconds" {
   }
 }
 
-variable "long_term_keys_secret_arn" {
-  description = "Full ARN of the secret with the IAM user's keys ({\"access_key_id\", \"secret_access_key\"}); required in, and only in, long-term-keys mode."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = (var.signing_mode == "long-term-keys") == (var.long_term_keys_secret_arn != null)
-    error_message = "long_term_keys_secret_arn is required with signing_mode = \"long-term-keys\" and must be null otherwise."
-  }
-  validation {
-    condition     = var.long_term_keys_secret_arn == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+-[A-Za-z0-9]{6}$", var.long_term_keys_secret_arn))
-    error_message = "long_term_keys_secret_arn must be a complete secret ARN (ending in -<6 characters>): IAM matches the exact ARN."
-  }
-}
-
 variable "long_term_keys_secret_kms_key_arn" {
-  description = "Customer-managed KMS key of the keys secret (long-term-keys mode), as for the token secret. Null: the AWS managed key."
+  description = "long-term-keys mode: customer-managed KMS key (a key, not an alias) of the signer keys secret the module creates; the function may decrypt and encrypt with it only through Secrets Manager and only for that secret. Null: the AWS managed key."
   type        = string
   default     = null
 
   validation {
     condition     = var.long_term_keys_secret_kms_key_arn == null || (var.signing_mode == "long-term-keys" && can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.long_term_keys_secret_kms_key_arn)))
     error_message = "long_term_keys_secret_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>, not an alias), and is only used with signing_mode = \"long-term-keys\"."
+  }
+}
+
+variable "signer_keys_rotation_days" {
+  description = "long-term-keys mode: days between rotations of the signer user's key (the function is the keys secret's Secrets Manager rotation function), 1..1000. Null: 30."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.signer_keys_rotation_days == null || try(var.signing_mode == "long-term-keys" && var.signer_keys_rotation_days == floor(var.signer_keys_rotation_days) && var.signer_keys_rotation_days >= 1 && var.signer_keys_rotation_days <= 1000, false)
+    error_message = "signer_keys_rotation_days must be a whole number of days between 1 and 1000 (Secrets Manager's range), and is only used with signing_mode = \"long-term-keys\"."
   }
 }
 
@@ -459,8 +455,13 @@ variable "architecture" {
 }
 
 variable "lambda_zip_path" {
-  description = "Path of bootstrap.zip, built by `cargo lambda build --release --output-format zip` (target/lambda/hyperdrive-dsql-rotator/bootstrap.zip)."
+  description = "Path of the function's zip: the release zip hyperdrive-dsql-rotator-<version>-<arch>.zip (GitHub release, or scripts/release.sh's dist/; its architecture must match architecture), or bootstrap.zip from `cargo lambda build --release --output-format zip` (target/lambda/hyperdrive-dsql-rotator/bootstrap.zip)."
   type        = string
+
+  validation {
+    condition     = !can(regex("^hyperdrive-dsql-rotator-.+-(x86_64|arm64)\\.zip$", basename(var.lambda_zip_path))) || endswith(basename(var.lambda_zip_path), "-${var.architecture}.zip")
+    error_message = "lambda_zip_path is the release zip of the other architecture than architecture (${var.architecture}): the function would not start. Use the ${var.architecture} zip, or set architecture to the zip's."
+  }
 }
 
 variable "memory_size" {
@@ -488,18 +489,18 @@ variable "timeout_seconds" {
 }
 
 variable "reserved_concurrent_executions" {
-  description = "Reserved concurrency of the function. Null (default): none. Lambda keeps 100 units of an account's quota unreserved, so reserving even 1 fails in accounts still on a low quota; without it, two runs can overlap (a manual run during a scheduled one), which the function tolerates (see infra/README.md). 1 serialises runs; 0 stops the function."
+  description = "Reserved concurrency of the function; -1 for none. Null (default): 1 in long-term-keys mode (runs and the steps of a key rotation must not overlap: a run that started before a rotation could push a token of the key the rotation then deactivates), none in the other modes. Lambda keeps 100 units of an account's quota unreserved, so reserving even 1 fails in accounts still on a low quota; without it, two runs can overlap (a manual run during a scheduled one), which the function tolerates in the other modes (see infra/README.md). 0 stops the function."
   type        = number
   default     = null
 
   validation {
-    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions == floor(var.reserved_concurrent_executions) && var.reserved_concurrent_executions >= 0, false)
-    error_message = "reserved_concurrent_executions must be null or a whole number of at least 0."
+    condition     = var.reserved_concurrent_executions == null || try(var.reserved_concurrent_executions == floor(var.reserved_concurrent_executions) && var.reserved_concurrent_executions >= -1, false)
+    error_message = "reserved_concurrent_executions must be null, -1 (none) or a whole number of at least 0 (0 stops the function)."
   }
 }
 
 variable "permissions_boundary_arn" {
-  description = "Permissions boundary (a managed policy ARN) of every role the module creates. Null: none."
+  description = "Permissions boundary (a managed policy ARN) of the execution role and (long-term-keys mode) of the signer user. The signer role always gets the module's own boundary instead (DSQL connect on its clusters only): the function may put an inline policy on that role (revoke), and that boundary keeps such a policy from granting anything more. Null: none."
   type        = string
   default     = null
 
@@ -510,7 +511,7 @@ variable "permissions_boundary_arn" {
 }
 
 variable "iam_path" {
-  description = "IAM path of every role and policy the module creates, e.g. /hyperdrive/."
+  description = "IAM path of every role, user, group and policy the module creates, e.g. /hyperdrive/."
   type        = string
   default     = "/"
   nullable    = false
@@ -541,7 +542,7 @@ variable "log_group_skip_destroy" {
 }
 
 variable "secret_recovery_window_days" {
-  description = "Recovery window of the token secret the module creates when it is destroyed: 0 (deleted at once, so that a re-create with the same name works) or 7..30 (the name stays taken that long)."
+  description = "Recovery window of the secrets the module creates (token secret; keys secret in long-term-keys mode) when they are destroyed: 0 (deleted at once, so that a re-create with the same name works) or 7..30 (the name stays taken that long)."
   type        = number
   default     = 30
   nullable    = false

@@ -42,12 +42,16 @@ run "long_term_keys_through_the_example" {
 
   variables {
     signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
+    signer_keys_rotation_days = 7
   }
 
   assert {
     condition     = output.schedule_expression == "rate(1 day)" && output.signer_role_arn == null
     error_message = "long-term-keys runs daily, without a signer role."
+  }
+  assert {
+    condition     = output.signer_user_name == "hyperdrive-dsql-rotator-signer-us-east-1"
+    error_message = "long-term-keys creates the signer user."
   }
 }
 

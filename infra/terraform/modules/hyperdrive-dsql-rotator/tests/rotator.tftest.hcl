@@ -32,6 +32,26 @@ override_resource {
   values          = { arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created" }
 }
 override_resource {
+  target          = aws_secretsmanager_secret.signer_keys
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01" }
+}
+override_resource {
+  target          = aws_iam_user.signer
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:user/hyperdrive-dsql-rotator-signer-us-east-1" }
+}
+override_resource {
+  target          = aws_iam_policy.signer_boundary
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:policy/hyperdrive-dsql-rotator-signer-boundary-us-east-1" }
+}
+override_resource {
+  target          = aws_iam_policy.long_term_keys_user
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:policy/hyperdrive-dsql-rotator-dsql-connect-us-east-1" }
+}
+override_resource {
   target          = aws_sqs_queue.failures
   override_during = plan
   values = {
@@ -271,6 +291,49 @@ run "signer_role_trust_and_grants" {
   }
 }
 
+run "signer_role_boundary_allows_only_dsql_connect_on_its_clusters" {
+  command = plan
+
+  assert {
+    condition     = aws_iam_role.signer[0].permissions_boundary == aws_iam_policy.signer_boundary[0].arn
+    error_message = "The signer role must have its own permissions boundary."
+  }
+  assert {
+    condition = jsondecode(aws_iam_policy.signer_boundary[0].policy).Statement == [
+      { Sid = "ConnectAsAdmin", Effect = "Allow", Action = "dsql:DbConnectAdmin", Resource = ["arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz"] },
+      { Sid = "ConnectAsRole", Effect = "Allow", Action = "dsql:DbConnect", Resource = ["arn:aws:dsql:eu-west-1:111122223333:cluster/zyxwvutsrqponmlkjihgfedcba"] },
+    ]
+    error_message = "The boundary allows DSQL connect on exactly the clusters, nothing else: ${aws_iam_policy.signer_boundary[0].policy}"
+  }
+}
+
+run "execution_role_may_revoke_on_exactly_the_signer_role" {
+  command = plan
+
+  assert {
+    condition = jsondecode(aws_iam_role_policy.revoke_signer_sessions[0].policy).Statement == [{
+      Sid      = "RevokePolicyOnSignerRole"
+      Effect   = "Allow"
+      Action   = ["iam:DeleteRolePolicy", "iam:GetRolePolicy", "iam:PutRolePolicy"]
+      Resource = "arn:aws:iam::111122223333:role/hyperdrive-dsql-rotator-signer-us-east-1"
+    }]
+    error_message = "The execution role may put, read and delete inline policies of exactly the signer role: ${aws_iam_role_policy.revoke_signer_sessions[0].policy}"
+  }
+  assert {
+    condition     = aws_iam_role_policy.revoke_signer_sessions[0].role == aws_iam_role.execution.id
+    error_message = "The revoke grant belongs to the execution role."
+  }
+  assert {
+    condition = alltrue([for s in concat(jsondecode(aws_iam_role_policy.execution.policy).Statement, jsondecode(aws_iam_role_policy.assume_signer[0].policy).Statement) :
+    !anytrue([for a in flatten([s.Action]) : startswith(a, "iam:")])])
+    error_message = "No other IAM action on the execution role."
+  }
+  assert {
+    condition     = length(aws_iam_user.signer) == 0 && length(aws_secretsmanager_secret.signer_keys) == 0 && length(aws_secretsmanager_secret_rotation.signer_keys) == 0
+    error_message = "No signer user, keys secret or rotation in signer-role mode."
+  }
+}
+
 run "iam_names_hold_the_region_and_take_path_and_boundary" {
   command = plan
   variables {
@@ -282,10 +345,16 @@ run "iam_names_hold_the_region_and_take_path_and_boundary" {
     error_message = "IAM names are global to the account: they hold the region."
   }
   assert {
-    condition = alltrue([for r in [aws_iam_role.execution, aws_iam_role.signer[0]] :
-      r.path == "/hyperdrive/" && r.permissions_boundary == "arn:aws:iam::111122223333:policy/platform-boundary"
-    ])
-    error_message = "Every role gets the path and the permissions boundary."
+    condition = (
+      alltrue([for r in [aws_iam_role.execution, aws_iam_role.signer[0]] : r.path == "/hyperdrive/"]) &&
+      aws_iam_policy.signer_boundary[0].path == "/hyperdrive/" &&
+      aws_iam_role.execution.permissions_boundary == "arn:aws:iam::111122223333:policy/platform-boundary"
+    )
+    error_message = "Every role and policy gets the path; the execution role gets the permissions boundary given."
+  }
+  assert {
+    condition     = aws_iam_role.signer[0].permissions_boundary == "arn:aws:iam::111122223333:policy/hyperdrive-dsql-rotator-signer-boundary-us-east-1"
+    error_message = "The signer role keeps its own boundary (DSQL connect only), whatever boundary is given."
   }
 }
 
@@ -295,6 +364,14 @@ run "iam_name_too_long_for_the_region_refused" {
     function_name = "a-very-long-function-name-for-the-hyperdrive-rotator"
   }
   expect_failures = [var.function_name]
+}
+
+run "release_zip_of_the_other_architecture_refused" {
+  command = plan
+  variables {
+    lambda_zip_path = "dist/hyperdrive-dsql-rotator-0.1.0-arm64.zip"
+  }
+  expect_failures = [var.lambda_zip_path]
 }
 
 run "bad_iam_path_refused" {
@@ -412,15 +489,25 @@ run "a_kms_key_per_secret" {
     cloudflare_api_token_secret_arn         = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"
     cloudflare_api_token_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012"
     signing_mode                            = "long-term-keys"
-    long_term_keys_secret_arn               = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
     long_term_keys_secret_kms_key_arn       = "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321"
   }
   assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [s.Resource, s.Condition.StringEquals["kms:EncryptionContext:SecretARN"]] if s.Action == "kms:Decrypt"] == [
-      ["arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"]],
-      ["arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"]],
+    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [s.Action, s.Resource, s.Condition.StringEquals["kms:EncryptionContext:SecretARN"]] if try(startswith(s.Action, "kms:"), false)] == [
+      ["kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/0b1c2d3e-aaaa-bbbb-cccc-123456789012", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:cloudflare-token-AbCdEf"]],
+      ["kms:Decrypt", "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"]],
+      ["kms:GenerateDataKey", "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"]],
     ]
-    error_message = "Each key may decrypt only its own secret."
+    error_message = "Each key may decrypt only its own secret; the keys secret's key also makes data keys for it: ${aws_iam_role_policy.execution.policy}"
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Condition.StringEquals["kms:ViaService"] if try(startswith(s.Action, "kms:"), false)] == [
+      ["secretsmanager.us-east-1.amazonaws.com"], ["secretsmanager.us-east-1.amazonaws.com"], ["secretsmanager.us-east-1.amazonaws.com"],
+    ]
+    error_message = "KMS only through Secrets Manager."
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.signer_keys[0].kms_key_id == "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321"
+    error_message = "The keys secret is encrypted with the key given."
   }
 }
 
@@ -529,8 +616,7 @@ run "short_session_refuses_8_minutes" {
 run "long_term_keys" {
   command = plan
   variables {
-    signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
+    signing_mode = "long-term-keys"
   }
   assert {
     condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == "rate(1 day)" && aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 21600
@@ -538,37 +624,130 @@ run "long_term_keys" {
   }
   assert {
     condition = (
-      aws_lambda_function.this.environment[0].variables.SIGNER_CREDENTIALS_SECRET_ID == "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl" &&
+      aws_lambda_function.this.environment[0].variables.SIGNER_CREDENTIALS_SECRET_ID == "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01" &&
+      aws_lambda_function.this.environment[0].variables.SIGNER_USER_NAME == "hyperdrive-dsql-rotator-signer-us-east-1" &&
       !contains(keys(aws_lambda_function.this.environment[0].variables), "SIGNER_ROLE_ARN") &&
       !contains(keys(aws_lambda_function.this.environment[0].variables), "SIGNER_SESSION_SECONDS")
     )
-    error_message = "long-term-keys passes the keys secret, no signer role."
+    error_message = "long-term-keys passes the created keys secret and the signer user, no signer role: ${jsonencode(aws_lambda_function.this.environment[0].variables)}"
   }
   assert {
-    condition     = length(aws_iam_role.signer) == 0 && length(aws_iam_role_policy.assume_signer) == 0
-    error_message = "No signer role in long-term-keys mode."
+    condition     = length(aws_iam_role.signer) == 0 && length(aws_iam_role_policy.assume_signer) == 0 && length(aws_iam_role_policy.revoke_signer_sessions) == 0 && length(aws_iam_policy.signer_boundary) == 0
+    error_message = "No signer role (nor its boundary or revoke grant) in long-term-keys mode."
   }
   assert {
-    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Resource if s.Action == "secretsmanager:GetSecretValue"] == [[
-      "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created",
-      "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl",
-    ]]
-    error_message = "The function reads both secrets, exactly."
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 1
+    error_message = "Runs and rotation steps must not overlap: reserved concurrency 1 by default."
   }
   assert {
-    condition = [for s in jsondecode(aws_iam_policy.long_term_keys_user[0].policy).Statement : [s.Action, s.Resource] if s.Effect == "Allow"] == [
-      ["dsql:DbConnectAdmin", ["arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz"]],
-      ["dsql:DbConnect", ["arn:aws:dsql:eu-west-1:111122223333:cluster/zyxwvutsrqponmlkjihgfedcba"]],
-    ]
-    error_message = "The IAM user's policy grants the DSQL actions on exactly the clusters."
-  }
-  assert {
-    condition     = aws_cloudwatch_metric_alarm.missed_runs.period == 86400 && output.guaranteed_token_lifetime_seconds == 604800
+    condition     = output.guaranteed_token_lifetime_seconds == 604800 && aws_cloudwatch_metric_alarm.missed_runs.period == 86400
     error_message = "Missed-runs alarm period follows the daily schedule."
   }
+}
+
+run "long_term_keys_signer_user" {
+  command = plan
+  variables {
+    signing_mode = "long-term-keys"
+  }
   assert {
-    condition     = output.database_grants[0].statement == "AWS IAM GRANT reader TO '<ARN of the IAM user whose keys are in the long-term-keys secret>';"
-    error_message = "In long-term-keys mode the grant names the IAM user, made outside the module: ${jsonencode(output.database_grants)}"
+    condition     = aws_iam_user.signer[0].name == "hyperdrive-dsql-rotator-signer-us-east-1" && aws_iam_user.signer[0].permissions_boundary == null && aws_iam_user.signer[0].path == "/"
+    error_message = "The signer user holds the region in its name."
+  }
+  assert {
+    condition = (
+      aws_iam_user_group_membership.signer[0].user == aws_iam_user.signer[0].name &&
+      aws_iam_user_group_membership.signer[0].groups == toset([aws_iam_group.signer[0].name]) &&
+      aws_iam_group_policy_attachment.signer_dsql[0].group == aws_iam_group.signer[0].name &&
+      aws_iam_group_policy_attachment.signer_dsql[0].policy_arn == aws_iam_policy.long_term_keys_user[0].arn
+    )
+    error_message = "The user connects through its group's policy."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_policy.long_term_keys_user[0].policy).Statement : [s.Effect, s.Action, s.Resource]] == [
+      ["Allow", "dsql:DbConnectAdmin", ["arn:aws:dsql:us-east-1:111122223333:cluster/abcdefghijklmnopqrstuvwxyz"]],
+      ["Allow", "dsql:DbConnect", ["arn:aws:dsql:eu-west-1:111122223333:cluster/zyxwvutsrqponmlkjihgfedcba"]],
+      ["Deny", ["dsql:DbConnect", "dsql:DbConnectAdmin"], "arn:aws:dsql:*:*:cluster/*"],
+    ]
+    error_message = "The user's only grants: DSQL connect on exactly the clusters (and the region deny)."
+  }
+  assert {
+    condition     = output.database_grants[0].statement == "AWS IAM GRANT reader TO 'arn:aws:iam::111122223333:user/hyperdrive-dsql-rotator-signer-us-east-1';"
+    error_message = "In long-term-keys mode the grant names the signer user: ${jsonencode(output.database_grants)}"
+  }
+  assert {
+    condition = (
+      output.signer_user_name == "hyperdrive-dsql-rotator-signer-us-east-1" &&
+      output.signer_user_arn == "arn:aws:iam::111122223333:user/hyperdrive-dsql-rotator-signer-us-east-1" &&
+      output.signer_keys_secret_arn == "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"
+    )
+    error_message = "The user and the keys secret are outputs."
+  }
+}
+
+run "long_term_keys_secret_and_its_rotation" {
+  command = plan
+  variables {
+    signing_mode = "long-term-keys"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.signer_keys[0].name == "hyperdrive-dsql-rotator/signer-keys" && aws_secretsmanager_secret.signer_keys[0].kms_key_id == null && aws_secretsmanager_secret.signer_keys[0].recovery_window_in_days == 30
+    error_message = "The keys secret is created under the AWS managed key unless a key is given."
+  }
+  assert {
+    condition = (
+      aws_secretsmanager_secret_rotation.signer_keys[0].secret_id == aws_secretsmanager_secret.signer_keys[0].id &&
+      aws_secretsmanager_secret_rotation.signer_keys[0].rotation_lambda_arn == "arn:aws:lambda:us-east-1:111122223333:function:hyperdrive-dsql-rotator" &&
+      aws_secretsmanager_secret_rotation.signer_keys[0].rotation_rules[0].automatically_after_days == 30
+    )
+    error_message = "The function rotates the keys secret every 30 days by default."
+  }
+  assert {
+    condition = (
+      aws_lambda_permission.signer_keys_rotation[0].principal == "secretsmanager.amazonaws.com" &&
+      aws_lambda_permission.signer_keys_rotation[0].action == "lambda:InvokeFunction" &&
+      aws_lambda_permission.signer_keys_rotation[0].function_name == aws_lambda_function.this.function_name &&
+      aws_lambda_permission.signer_keys_rotation[0].source_arn == "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"
+    )
+    error_message = "Secrets Manager may invoke the function for exactly the keys secret."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [s.Action, s.Resource] if can(regex("^(iam|secretsmanager):", try(s.Action[0], s.Action)))] == [
+      ["secretsmanager:GetSecretValue", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created", "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"]],
+      [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys", "iam:UpdateAccessKey"], "arn:aws:iam::111122223333:user/hyperdrive-dsql-rotator-signer-us-east-1"],
+      [["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"], "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"],
+    ]
+    error_message = "The execution role manages exactly the signer user's keys and writes exactly the keys secret's versions: ${aws_iam_role_policy.execution.policy}"
+  }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s if can(regex("^(kms|sts|dsql):", try(s.Action[0], s.Action)))]) == 0
+    error_message = "No KMS (AWS managed key), STS or DSQL grant on the execution role."
+  }
+}
+
+run "long_term_keys_rotation_every_7_days_and_no_reserved_concurrency" {
+  command = plan
+  variables {
+    signing_mode                   = "long-term-keys"
+    signer_keys_rotation_days      = 7
+    reserved_concurrent_executions = -1
+    iam_path                       = "/hyperdrive/"
+    permissions_boundary_arn       = "arn:aws:iam::111122223333:policy/platform-boundary"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret_rotation.signer_keys[0].rotation_rules[0].automatically_after_days == 7
+    error_message = "The rotation interval is an input."
+  }
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == -1
+    error_message = "-1 leaves the function without reserved concurrency."
+  }
+  assert {
+    condition = (
+      aws_iam_user.signer[0].path == "/hyperdrive/" && aws_iam_group.signer[0].path == "/hyperdrive/" && aws_iam_policy.long_term_keys_user[0].path == "/hyperdrive/" &&
+      aws_iam_user.signer[0].permissions_boundary == "arn:aws:iam::111122223333:policy/platform-boundary"
+    )
+    error_message = "The user, its group and its policy take the path; the user takes the boundary."
   }
 }
 
@@ -576,7 +755,6 @@ run "long_term_keys_longest_schedule" {
   command = plan
   variables {
     signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
     schedule_interval_minutes = 5040
   }
   assert {
@@ -589,7 +767,6 @@ run "long_term_keys_too_long_refused" {
   command = plan
   variables {
     signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
     schedule_interval_minutes = 5041
   }
   expect_failures = [var.schedule_interval_minutes]
@@ -598,9 +775,8 @@ run "long_term_keys_too_long_refused" {
 run "long_term_keys_short_ttl_shortens_default" {
   command = plan
   variables {
-    signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
-    token_ttl_seconds         = 3600
+    signing_mode      = "long-term-keys"
+    token_ttl_seconds = 3600
   }
   assert {
     condition     = aws_cloudwatch_event_rule.schedule.schedule_expression == "rate(30 minutes)"
@@ -608,12 +784,29 @@ run "long_term_keys_short_ttl_shortens_default" {
   }
 }
 
-run "long_term_keys_needs_its_secret" {
+run "signer_keys_rotation_days_needs_long_term_keys" {
   command = plan
   variables {
-    signing_mode = "long-term-keys"
+    signer_keys_rotation_days = 30
   }
-  expect_failures = [var.long_term_keys_secret_arn]
+  expect_failures = [var.signer_keys_rotation_days]
+}
+
+run "signer_keys_rotation_days_out_of_range_refused" {
+  command = plan
+  variables {
+    signing_mode              = "long-term-keys"
+    signer_keys_rotation_days = 1001
+  }
+  expect_failures = [var.signer_keys_rotation_days]
+}
+
+run "reserved_concurrency_under_minus_one_refused" {
+  command = plan
+  variables {
+    reserved_concurrent_executions = -2
+  }
+  expect_failures = [var.reserved_concurrent_executions]
 }
 
 run "execution_role" {
@@ -669,11 +862,31 @@ run "no_wildcard_on_dsql_or_secrets" {
 
   assert {
     condition = alltrue([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement :
-      !anytrue([for a in flatten([s.Action]) : can(regex("^(dsql|secretsmanager|kms|sts):|^\\*$", a))]) || (
+      !anytrue([for a in flatten([s.Action]) : can(regex("^(dsql|secretsmanager|kms|sts|iam):|^\\*$", a))]) || (
         !contains(flatten([s.Resource]), "*") &&
         (s.Effect != "Allow" || alltrue([for r in flatten([s.Resource]) : !strcontains(r, "*")]))
     )])
-    error_message = "No dsql, secretsmanager, kms or sts action may have a * resource."
+    error_message = "No dsql, secretsmanager, kms, sts or iam action may have a * resource."
+  }
+}
+
+run "no_wildcard_in_long_term_keys_mode" {
+  command = plan
+  variables {
+    signing_mode                      = "long-term-keys"
+    long_term_keys_secret_kms_key_arn = "arn:aws:kms:us-east-1:111122223333:key/9f8e7d6c-dddd-eeee-ffff-210987654321"
+  }
+
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement :
+      !anytrue([for a in flatten([s.Action]) : can(regex("^(dsql|secretsmanager|kms|sts|iam):|^\\*$", a))]) ||
+      alltrue([for r in flatten([s.Resource]) : !strcontains(r, "*")])
+    ])
+    error_message = "No dsql, secretsmanager, kms, sts or iam action of the execution role may have a wildcard resource: ${aws_iam_role_policy.execution.policy}"
+  }
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s if can(regex("^iam:", try(s.Action[0], s.Action)))]) == 1
+    error_message = "One IAM statement: the signer user's keys."
   }
 }
 
@@ -827,8 +1040,7 @@ run "every_cluster_elsewhere" {
 run "long_term_keys_with_a_cluster_elsewhere" {
   command = plan
   variables {
-    signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
+    signing_mode = "long-term-keys"
     targets = [
       { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },
       { name = "billing", host = "billingcluster.dsql.us-west-2.on.aws", cluster_arn = "arn:aws:dsql:us-west-2:444455556666:cluster/billingcluster" },

@@ -219,8 +219,7 @@ run "signer_role_dashboard" {
 run "long_term_keys_defaults" {
   command = plan
   variables {
-    signing_mode              = "long-term-keys"
-    long_term_keys_secret_arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
+    signing_mode = "long-term-keys"
   }
   assert {
     condition = (
@@ -242,7 +241,6 @@ run "long_term_keys_with_a_cross_account_cluster" {
   command = plan
   variables {
     signing_mode               = "long-term-keys"
-    long_term_keys_secret_arn  = "arn:aws:secretsmanager:us-east-1:111122223333:secret:dsql-signer-keys-GhIjKl"
     cross_account_signer_roles = { "444455556666" = "arn:aws:iam::444455556666:role/hyperdrive-dsql-signer-us-west-2" }
     targets = [
       { name = "orders", host = "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws" },

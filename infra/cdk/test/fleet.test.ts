@@ -88,6 +88,20 @@ describe('a token secret per Cloudflare account', () => {
     assert.deepEqual(JSON.parse(env(template).CLOUDFLARE_API_TOKEN_SECRET_IDS), { [A2]: S2 });
   });
 
+  it('in long-term-keys mode, reads the per-account secrets and the keys secret, with no default secret', () => {
+    const { template } = synth((stack) => ({ ...withSecrets(stack), signingMode: 'long-term-keys' as const }));
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1); // the keys secret only
+    const keys = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0];
+    assert.equal(env(template).CLOUDFLARE_API_TOKEN_SECRET_ID, undefined);
+    assert.deepEqual(JSON.parse(env(template).CLOUDFLARE_API_TOKEN_SECRET_IDS), { [A1]: S1, [A2]: S2 });
+    assert.deepEqual(env(template).SIGNER_CREDENTIALS_SECRET_ID, { Ref: keys });
+    // The read grant, then the rotation function's own grant on the keys secret.
+    assert.deepEqual(secretReads(template), [[S1, S2, `\${${keys}}`], [`\${${keys}}`]]);
+    const kmsStatements = identityStatements(template).filter((s) => s.actions.includes('kms:Decrypt'));
+    assert.deepEqual(kmsStatements.map((s) => [s.resources, s.condition?.StringEquals['kms:EncryptionContext:SecretARN']]), [[[K2], [S2]]]);
+    assert.doesNotMatch(JSON.stringify(template.toJSON().Outputs ?? {}), /CloudflareApiTokenSecretArn/);
+  });
+
   it('refuses a key that is not an account id, and an account no target uses', () => {
     assert.throws(
       () => build((stack) => ({

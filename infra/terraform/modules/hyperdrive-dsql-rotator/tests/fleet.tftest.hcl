@@ -32,6 +32,16 @@ override_resource {
   values          = { arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created" }
 }
 override_resource {
+  target          = aws_secretsmanager_secret.signer_keys
+  override_during = plan
+  values          = { arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01" }
+}
+override_resource {
+  target          = aws_iam_user.signer
+  override_during = plan
+  values          = { arn = "arn:aws:iam::111122223333:user/hyperdrive-dsql-rotator-signer-us-east-1" }
+}
+override_resource {
   target          = aws_sqs_queue.failures
   override_during = plan
   values = {
@@ -182,6 +192,35 @@ run "token_secret_per_account_with_the_default_for_the_rest" {
       "arn:aws:secretsmanager:us-east-1:444455556666:secret:cf/team-2-GhIjKl",
     ]]
     error_message = "The created default secret (account 1) and account 2's own."
+  }
+}
+
+run "token_secret_per_account_in_long_term_keys_mode" {
+  command = plan
+  variables {
+    targets                = var.two_accounts
+    targets_layer_zip_path = null
+    signing_mode           = "long-term-keys"
+    cloudflare_api_token_secret_arns = {
+      "00000000000000000000000000000001" = "arn:aws:secretsmanager:us-east-1:111122223333:secret:cf/team-1-AbCdEf"
+      "00000000000000000000000000000002" = "arn:aws:secretsmanager:us-east-1:444455556666:secret:cf/team-2-GhIjKl"
+    }
+  }
+  assert {
+    condition     = length(aws_secretsmanager_secret.cloudflare_api_token) == 0 && length(aws_secretsmanager_secret.signer_keys) == 1
+    error_message = "No default token secret; the keys secret is created."
+  }
+  assert {
+    condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Resource if s.Action == "secretsmanager:GetSecretValue"] == [[
+      "arn:aws:secretsmanager:us-east-1:111122223333:secret:cf/team-1-AbCdEf",
+      "arn:aws:secretsmanager:us-east-1:444455556666:secret:cf/team-2-GhIjKl",
+      "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01",
+    ]]
+    error_message = "GetSecretValue on the per-account secrets and the keys secret."
+  }
+  assert {
+    condition     = output.cloudflare_api_token_secret_arn == null && output.put_token_command == null
+    error_message = "No default secret: no put-token command."
   }
 }
 

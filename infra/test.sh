@@ -120,6 +120,19 @@ tf_corpus_console() {
         terraform console -no-color -var-file="$WORK/corpus.tfvars.json" >"$WORK/console.out" 2>&1 || true) &&
     python3 "$CHECKS" tf-corpus-console "$CORPUS" "$WORK/console.out"
 }
+# 200 targets in 40 accounts (the FLEET of tests/fleet.tftest.hcl) written into a layer by the module's helper, twice:
+# the zip must be byte-identical (reproducible, so an unchanged list makes no new layer version); then the plan tests.
+tf_fleet() {
+  local helper="$TF/modules/hyperdrive-dsql-rotator/scripts/targets_layer.py"
+  python3 -c 'import json, sys; json.dump([{"name": "db-%03d" % i, "host": "abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws",
+    "user": "app", "account_id": "0" * 30 + "%02d" % (i // 5), "mtls": {"sslmode": "verify-full",
+    "ca_certificate_id": "12345678-aaaa-bbbb-cccc-1234567890ab"}} for i in range(200)], open(sys.argv[1], "w"))' "$WORK/fleet.json" &&
+    python3 "$helper" --targets "$WORK/fleet.json" --out "$WORK/fleet-layer-1.zip" &&
+    python3 "$helper" --targets "$WORK/fleet.json" --out "$WORK/fleet-layer.zip" &&
+    cmp "$WORK/fleet-layer-1.zip" "$WORK/fleet-layer.zip" &&
+    tf_test modules/hyperdrive-dsql-rotator -filter=tests/fleet.tftest.hcl "-var=lambda_zip_path=$WORK/bootstrap.zip" \
+      "-var=targets_layer_zip_path=$WORK/fleet-layer.zip"
+}
 checkov_scan() {
   "$VENV/bin/checkov" --directory "$TF" --framework terraform --skip-download --quiet --compact --output cli
 }
@@ -138,6 +151,7 @@ terraform_checks() {
       check "terraform: validate example two-accounts" tf_init_validate examples/two-accounts
       check "terraform: test module hyperdrive-dsql-rotator (mocked plan)" tf_test modules/hyperdrive-dsql-rotator -filter=tests/rotator.tftest.hcl "$zip"
       check "terraform: time-to-dark alarms and dashboard (mocked plan)" tf_test modules/hyperdrive-dsql-rotator -filter=tests/time_to_dark.tftest.hcl "$zip"
+      check "terraform: fleet inputs: mtls, token per account, 200 targets in a layer" tf_fleet
       check "terraform: bad-target corpus, each refused at plan" tf_corpus_runs
       check "terraform: bad-target corpus, each field named" tf_corpus_console
       check "terraform: test module cross-account-signer (mocked plan)" tf_test modules/cross-account-signer
@@ -221,6 +235,7 @@ check "cdk: typecheck (tsc)" cdk_typecheck
 check "cdk: template tests (construct, cross-account)" cdk_test test/rotator.test.ts test/cross-account.test.ts
 check "cdk: time-to-dark alarms and dashboard tests" cdk_test test/dark-alarms.test.ts
 check "cdk: bad-target corpus, each refused at synth" cdk_test test/targets.test.ts
+check "cdk: fleet inputs: mtls, token per account, 200 targets in a layer" cdk_test test/fleet.test.ts
 check "cdk: cdk-nag AwsSolutions tests" cdk_test test/nag.test.ts
 
 if check "cdk: synth example app (+cdk-nag)" cdk_synth; then
@@ -253,6 +268,7 @@ check "cdk: npm pack installed into a fresh app, synthesized" bash "$INFRA/pack-
 
 if [ -x "$BIN" ]; then
   check "function: bad-target corpus, each refused (exit 2)" function_corpus
+  check "function: accepts 200 targets from the layer file, a token per account" python3 "$INFRA/fleet_function_check.py" "$BIN"
 else
   skip "function: bad-target corpus, each refused (exit 2)" "(no built binary: run cargo build first)"
 fi

@@ -37,6 +37,22 @@ function secret(key: string): secretsmanager.ISecret | undefined {
   return arn === undefined ? undefined : secretsmanager.Secret.fromSecretCompleteArn(stack, key, arn);
 }
 
+/** `cloudflareApiTokenSecretArns`: JSON account id => complete secret ARN, with `cloudflareApiTokenSecretKmsKeyArns`. */
+function tokenSecrets(): Record<string, secretsmanager.ISecret> | undefined {
+  const arns = json(app, 'cloudflareApiTokenSecretArns') as Record<string, string> | undefined;
+  if (arns === undefined) return undefined;
+  const keys = (json(app, 'cloudflareApiTokenSecretKmsKeyArns') ?? {}) as Record<string, string>;
+  return Object.fromEntries(
+    Object.entries(arns).map(([account, arn]) => [
+      account,
+      secretsmanager.Secret.fromSecretAttributes(stack, `CloudflareApiTokenSecret-${account}`, {
+        secretCompleteArn: arn,
+        encryptionKey: keys[account] === undefined ? undefined : kms.Key.fromKeyArn(stack, `CloudflareApiTokenKey-${account}`, keys[account]),
+      }),
+    ]),
+  );
+}
+
 function kmsKey(key: string): kms.IKey | undefined {
   const arn = text(app, key);
   return arn === undefined ? undefined : kms.Key.fromKeyArn(stack, key, arn);
@@ -65,6 +81,7 @@ const props: HyperdriveDsqlRotatorProps = {
   cloudflareApiTokenSecret: secret('cloudflareApiTokenSecretArn'),
   cloudflareApiTokenSecretEncryptionKey: kmsKey('cloudflareApiTokenSecretKmsKeyArn'),
   cloudflareApiTokenSecretKey: text(app, 'cloudflareApiTokenSecretKey'),
+  cloudflareApiTokenSecrets: tokenSecrets(),
   signingMode: text(app, 'signingMode') as SigningMode | undefined,
   tokenTtlSeconds: num(app, 'tokenTtlSeconds'),
   signerSessionSeconds: num(app, 'signerSessionSeconds'),

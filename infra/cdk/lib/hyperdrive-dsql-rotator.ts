@@ -48,8 +48,10 @@ import {
   clusterArnParts,
   dsqlHostParts,
   functionTarget,
+  mtlsWarnings,
   targetProblems,
 } from './targets';
+import { everyAccountHasItsToken, shipTargets, tokenSecretsProblems } from './fleet';
 import { DarkSoonPlan, TimeToDarkProps, dashboardUrl, timeToDarkMonitoring } from './time-to-dark';
 
 /** The time-to-dark inputs (`darkSoonThresholdSeconds`, `cloudflareTokenAlarmDays`, `createDashboard`) are in time-to-dark.ts. */
@@ -78,6 +80,14 @@ export interface HyperdriveDsqlRotatorProps extends TimeToDarkProps {
    * `encryptionKey`, else none (the AWS managed key).
    */
   readonly cloudflareApiTokenSecretEncryptionKey?: kms.IKey;
+  /**
+   * A token secret per Cloudflare account (32 hex characters => secret imported with its complete ARN), rendered as
+   * `CLOUDFLARE_API_TOKEN_SECRET_IDS`; it overrides `cloudflareApiTokenSecret` for those accounts. Each key must be the
+   * account of some target. The function may read exactly these secrets (and decrypt with each one's
+   * `encryptionKey`, only for it). When every target's account has one and `cloudflareApiTokenSecret` is not given,
+   * no default secret is created. Default: none.
+   */
+  readonly cloudflareApiTokenSecrets?: Record<string, secretsmanager.ISecret>;
   /** JSON key of the token inside the secret. Default: unset (the function reads `api_token`). */
   readonly cloudflareApiTokenSecretKey?: string;
   /** Default `signer-role`. */
@@ -199,7 +209,10 @@ export class HyperdriveDsqlRotator extends Construct {
   public readonly signerKeysSecret?: secretsmanager.ISecret;
   /** `long-term-keys` mode: the keys secret's rotation schedule, with the function as its rotation function. */
   public readonly signerKeysRotation?: secretsmanager.CfnRotationSchedule;
-  public readonly apiTokenSecret: secretsmanager.ISecret;
+  /** The default token secret; undefined when every target's account has its own (`cloudflareApiTokenSecrets`). */
+  public readonly apiTokenSecret?: secretsmanager.ISecret;
+  /** The layer holding /opt/hyperdrive-targets.json, when the targets do not fit the environment. */
+  public readonly targetsLayer?: lambda.LayerVersion;
   public readonly failureQueue: sqs.Queue;
   public readonly logGroup: logs.LogGroup;
   public readonly rule: events.Rule;
@@ -233,6 +246,7 @@ export class HyperdriveDsqlRotator extends Construct {
     const problems = [
       ...targetProblems(props.targets, { defaultAccountId: props.cloudflareAccountId }),
       ...propProblems(props, signingMode),
+      ...tokenSecretsProblems(props.cloudflareApiTokenSecrets, props.targets, props.cloudflareAccountId),
     ];
     if (problems.length === 0) problems.push(...crossAccountProblems(props, stack.account));
     if (problems.length > 0) {
@@ -250,6 +264,9 @@ export class HyperdriveDsqlRotator extends Construct {
         'hyperdrive-dsql-rotator:unused-cross-account-signer-role',
         `crossAccountSignerRoles["${unused}"] is not used by any target (no clusterArn in that account); it is not granted.`,
       );
+    }
+    for (const warning of mtlsWarnings(props.targets)) {
+      Annotations.of(this).addWarningV2('hyperdrive-dsql-rotator:mtls-verify-without-ca', warning);
     }
 
     // The local signer role exists only when some cluster is in this account; the function passes
@@ -281,7 +298,7 @@ export class HyperdriveDsqlRotator extends Construct {
     const tokenKey = props.cloudflareApiTokenSecretEncryptionKey ?? props.cloudflareApiTokenSecret?.encryptionKey;
     if (props.cloudflareApiTokenSecret !== undefined) {
       this.apiTokenSecret = props.cloudflareApiTokenSecret;
-    } else {
+    } else if (!everyAccountHasItsToken(props.cloudflareApiTokenSecrets, props.targets, props.cloudflareAccountId)) {
       // An L1 secret with neither SecretString nor GenerateSecretString is created empty: the token never
       // passes through the template. The L2 Secret would generate a random value instead.
       createdSecret = new secretsmanager.CfnSecret(this, 'CloudflareApiToken', {
@@ -301,7 +318,10 @@ export class HyperdriveDsqlRotator extends Construct {
         encryptionKey: tokenKey,
       });
     }
-    const secrets: { arn: string; key?: kms.IKey }[] = [{ arn: this.apiTokenSecret.secretFullArn!, key: tokenKey }];
+    const secrets: { arn: string; key?: kms.IKey }[] = [
+      ...(this.apiTokenSecret ? [{ arn: this.apiTokenSecret.secretFullArn!, key: tokenKey }] : []),
+      ...Object.values(props.cloudflareApiTokenSecrets ?? {}).map((s) => ({ arn: s.secretFullArn!, key: s.encryptionKey })),
+    ];
     // long-term-keys mode: the secret of the signer user's key, created empty like the token secret. The function,
     // as its rotation function, writes every version: the first rotation (at deployment) puts the first key in, so
     // no key is ever typed, pasted, or stored in a template or a state.
@@ -344,7 +364,7 @@ export class HyperdriveDsqlRotator extends Construct {
       new iam.PolicyStatement({
         sid: 'ReadSecrets',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.apiTokenSecret.secretFullArn!],
+        resources: secrets.map((s) => s.arn),
       }),
     );
     if (keysSecret) {
@@ -405,19 +425,20 @@ export class HyperdriveDsqlRotator extends Construct {
 
     const dsqlStatements = connectStatements(local, props.restrictToClusterRegions ?? true);
     const functionTargets = props.targets.map((t, i) => functionTarget(t, clusters[i].signerRoleArn));
-    // Lambda caps a function's whole environment at 4 KB; HYPERDRIVE_TARGETS is most of it.
-    const targetsBytes = Buffer.byteLength(JSON.stringify(functionTargets), 'utf8');
-    if (targetsBytes > 3500) {
-      throw new Error(
-        `HYPERDRIVE_TARGETS would be about ${targetsBytes} bytes, and Lambda caps a function's whole environment at ` +
-          '4 KB: split the targets over two rotators (two constructs, or two stacks).',
-      );
-    }
+    // Lambda caps a function's whole environment at 4 KB: past 3500 bytes the targets go in a layer file (fleet.ts).
+    const architecture = props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
+    const shipped = shipTargets(this, functionTargets, architecture);
+    this.targetsLayer = shipped.layer;
     const environment: Record<string, string> = {
-      CLOUDFLARE_API_TOKEN_SECRET_ID: this.apiTokenSecret.secretFullArn!,
-      HYPERDRIVE_TARGETS: stack.toJsonString(functionTargets),
+      ...(this.apiTokenSecret ? { CLOUDFLARE_API_TOKEN_SECRET_ID: this.apiTokenSecret.secretFullArn! } : {}),
+      ...shipped.environment,
       TOKEN_TTL_SECONDS: String(tokenTtlSeconds),
     };
+    if (props.cloudflareApiTokenSecrets !== undefined && Object.keys(props.cloudflareApiTokenSecrets).length > 0) {
+      environment.CLOUDFLARE_API_TOKEN_SECRET_IDS = stack.toJsonString(
+        Object.fromEntries(Object.entries(props.cloudflareApiTokenSecrets).map(([a, s]) => [a.toLowerCase(), s.secretFullArn!])),
+      );
+    }
     if (props.cloudflareAccountId !== undefined) environment.CLOUDFLARE_ACCOUNT_ID = props.cloudflareAccountId;
     if (props.cloudflareApiTokenSecretKey !== undefined) {
       environment.CLOUDFLARE_API_TOKEN_SECRET_KEY = props.cloudflareApiTokenSecretKey;
@@ -536,7 +557,8 @@ export class HyperdriveDsqlRotator extends Construct {
       functionName: props.functionName,
       description: 'Signs Aurora DSQL auth tokens and writes them as Cloudflare Hyperdrive passwords',
       runtime: lambda.Runtime.PROVIDED_AL2023,
-      architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+      architecture,
+      layers: this.targetsLayer ? [this.targetsLayer] : undefined,
       handler: 'bootstrap',
       code: props.code ?? codeFromPath(props.codePath),
       memorySize: props.memorySize ?? 128,
@@ -688,12 +710,14 @@ export class HyperdriveDsqlRotator extends Construct {
       value: this.executionRole.roleArn,
       description: 'What a CrossAccountDsqlSigner in another account must trust',
     });
-    new CfnOutput(this, 'CloudflareApiTokenSecretArn', {
-      value: this.apiTokenSecret.secretFullArn!,
-      description: createdSecret
-        ? 'Created empty: aws secretsmanager put-secret-value --secret-id <this> --secret-string <token>'
-        : 'The existing secret the function reads',
-    });
+    if (this.apiTokenSecret) {
+      new CfnOutput(this, 'CloudflareApiTokenSecretArn', {
+        value: this.apiTokenSecret.secretFullArn!,
+        description: createdSecret
+          ? 'Created empty: aws secretsmanager put-secret-value --secret-id <this> --secret-string <token>'
+          : 'The existing secret the function reads',
+      });
+    }
     new CfnOutput(this, 'ScheduleIntervalMinutes', { value: String(this.schedule.intervalMinutes) });
     new CfnOutput(this, 'ScheduleRuleName', { value: this.rule.ruleName });
     new CfnOutput(this, 'LogGroupName', { value: this.logGroup.logGroupName });

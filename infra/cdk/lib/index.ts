@@ -4,3 +4,4 @@ export * from './cross-account-signer';
 export * from './rotation-plan';
 export * from './targets';
 export * from './time-to-dark';
+export * from './fleet';

@@ -28,6 +28,19 @@ export interface HyperdriveCaching {
   readonly staleWhileRevalidate?: number;
 }
 
+/**
+ * How Hyperdrive verifies the cluster's TLS certificate (Hyperdrive's `mtls`). `verify-full` with Amazon's root CA
+ * (uploaded once with `wrangler cert upload certificate-authority`) is recommended for DSQL.
+ */
+export interface HyperdriveMtls {
+  /** `require` (Hyperdrive's default: encrypted, not verified), `verify-ca` or `verify-full`. */
+  readonly sslmode?: 'require' | 'verify-ca' | 'verify-full';
+  /** Id of a CA certificate uploaded to Cloudflare; `verify-*` without it is accepted with a warning. */
+  readonly caCertificateId?: string;
+  /** Id of a client certificate uploaded to Cloudflare (mTLS); DSQL does not ask for one. */
+  readonly mtlsCertificateId?: string;
+}
+
 /** One Hyperdrive config kept supplied with tokens for one DSQL cluster. */
 export interface HyperdriveTarget {
   /** Name of the Hyperdrive config: at most 255 bytes of printable ASCII, no surrounding spaces. */
@@ -50,6 +63,8 @@ export interface HyperdriveTarget {
   readonly caching?: HyperdriveCaching;
   /** At least 5 (Hyperdrive's minimum). */
   readonly originConnectionLimit?: number;
+  /** TLS verification of the origin: `{ sslmode: 'verify-full', caCertificateId: '<id>' }`. Default: Hyperdrive's (`require`). */
+  readonly mtls?: HyperdriveMtls;
   /**
    * The cluster's ARN, for IAM only (not passed to the function). Default: derived from the host as
    * `arn:<partition>:dsql:<region>:<this account>:cluster/<cluster-id>`. A cluster in another AWS account needs its
@@ -69,6 +84,7 @@ export const TARGET_FIELDS: Readonly<Record<string, string | undefined>> = {
   accountId: 'account_id',
   caching: 'caching',
   originConnectionLimit: 'origin_connection_limit',
+  mtls: 'mtls',
   clusterArn: undefined, // IAM only
 };
 export const CACHING_FIELDS: Readonly<Record<string, string>> = {
@@ -76,10 +92,17 @@ export const CACHING_FIELDS: Readonly<Record<string, string>> = {
   maxAge: 'max_age',
   staleWhileRevalidate: 'stale_while_revalidate',
 };
+export const MTLS_FIELDS: Readonly<Record<string, string>> = {
+  sslmode: 'sslmode',
+  caCertificateId: 'ca_certificate_id',
+  mtlsCertificateId: 'mtls_certificate_id',
+};
 /** Set by the construct from `crossAccountSignerRoles`, never by hand. */
 const RENDERED_FIELDS = ['signerRoleArn', 'signer_role_arn'];
 
 const MAX_U32 = 4_294_967_295;
+/** The SSL modes Hyperdrive accepts for an origin (the function's `SSLMODES`). */
+export const SSLMODES: readonly string[] = ['require', 'verify-ca', 'verify-full'];
 
 /** What the construct needs to know besides the targets. */
 export interface TargetRulesContext {
@@ -125,11 +148,12 @@ export function functionTarget(target: HyperdriveTarget, signerRoleArn?: string)
   for (const [key, value] of Object.entries(target)) {
     const name = TARGET_FIELDS[key];
     if (name === undefined || value === undefined || value === null) continue;
-    if (key === 'caching' && isObject(value)) {
-      out.caching = Object.fromEntries(
+    if ((key === 'caching' || key === 'mtls') && isObject(value)) {
+      const names = key === 'caching' ? CACHING_FIELDS : MTLS_FIELDS;
+      out[key] = Object.fromEntries(
         Object.entries(value)
           .filter(([, v]) => v !== undefined && v !== null)
-          .map(([k, v]) => [CACHING_FIELDS[k] ?? k, v]),
+          .map(([k, v]) => [names[k] ?? k, v]),
       );
     } else {
       out[name] = value;
@@ -276,7 +300,53 @@ function targetProblemsOf(target: unknown, context: TargetRulesContext): string[
     const p = cachingProblem(get('caching'));
     if (p) problems.push(`caching ${p}`);
   }
+
+  if (isSet('mtls') && get('mtls') !== undefined) problems.push(...mtlsProblems(get('mtls')));
   return problems;
+}
+
+/** The function's rules for `mtls` (src/config/mtls.rs), each problem naming `mtls.<field>`. */
+function mtlsProblems(mtls: unknown): string[] {
+  const fix = "use { sslmode: 'verify-full', caCertificateId: '<id from wrangler cert upload certificate-authority>' }.";
+  if (!isObject(mtls)) return [`mtls is ${kind(mtls)}, not an object; ${fix}`];
+  const problems: string[] = [];
+  const known = Object.keys(MTLS_FIELDS);
+  for (const key of Object.keys(mtls)) {
+    if (!known.includes(key)) {
+      problems.push(`mtls.${key} is not a field of mtls; ${suggest(key, known)}remove it (fields: ${known.join(', ')}).`);
+    }
+  }
+  for (const key of known) {
+    const value = mtls[key];
+    if (value === undefined || value === null || Token.isUnresolved(value)) continue;
+    if (typeof value !== 'string') {
+      problems.push(`mtls.${key} is ${kind(value)}, not a string; write it in quotes.`);
+    } else if (!/^[\x21-\x7e]{1,128}$/.test(value)) {
+      problems.push(
+        `mtls.${key} ${quote(value)} is empty, longer than 128 characters or has spaces or control characters; give ` +
+          'the id Cloudflare printed (e.g. 00000000-0000-0000-0000-000000000000), or leave the field out.',
+      );
+    } else if (key === 'sslmode' && !SSLMODES.includes(value)) {
+      problems.push(
+        `mtls.sslmode ${quote(value)} is not an SSL mode Hyperdrive accepts; use one of ${SSLMODES.join(', ')} ` +
+          '(verify-full is recommended for DSQL).',
+      );
+    }
+  }
+  return problems;
+}
+
+/** Targets whose `mtls` verifies (`verify-ca`, `verify-full`) without a CA certificate: accepted, with a warning. */
+export function mtlsWarnings(targets: readonly HyperdriveTarget[]): string[] {
+  return targets.flatMap((t, i) => {
+    const m = t.mtls;
+    if (!isObject(m) || typeof m.sslmode !== 'string' || !m.sslmode.startsWith('verify-') || m.caCertificateId) return [];
+    return [
+      `targets[${i}] ${quote(t.name)}: mtls.sslmode "${m.sslmode}" without caCertificateId: Hyperdrive's docs require ` +
+        'a CA certificate for verify-ca and verify-full; upload Amazon Root CA 1 once (wrangler cert upload ' +
+        'certificate-authority --ca-cert AmazonRootCA1.pem --name amazon-root-ca-1) and set its id as caCertificateId.',
+    ];
+  });
 }
 
 function stringProblem(value: unknown, maxBytes: number): string | undefined {

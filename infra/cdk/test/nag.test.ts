@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { ENV, ORDERS_HOST, PropsOf, existing, longTermKeys, synth } from './helpers';
+import { ENV, ORDERS_HOST, PropsOf, TOKEN_SECRET_ARN, existing, longTermKeys, synth } from './helpers';
 
 const OTHER = '444455556666';
 
@@ -24,6 +25,21 @@ const VARIANTS: Record<string, { props: PropsOf; env?: typeof ENV }> = {
   },
   'long-term-keys, a key per secret': {
     props: (stack: Stack) => ({ ...longTermKeys(stack), longTermKeysSecretEncryptionKey: existing(stack).keysKey }),
+  },
+  'fleet: 200 targets in a layer, a token secret per account, mtls': {
+    props: (stack: Stack) => ({
+      cloudflareAccountId: undefined,
+      targets: Array.from({ length: 200 }, (_, i) => ({
+        name: `db-${i}`,
+        host: ORDERS_HOST,
+        accountId: `${'0'.repeat(31)}${i % 2}`,
+        mtls: { sslmode: 'verify-full' as const, caCertificateId: 'ca-1' },
+      })),
+      cloudflareApiTokenSecrets: {
+        [`${'0'.repeat(31)}0`]: existing(stack).secret,
+        [`${'0'.repeat(31)}1`]: secretsmanager.Secret.fromSecretCompleteArn(stack, 'S2', `${TOKEN_SECRET_ARN.slice(0, -6)}GhIjKl`),
+      },
+    }),
   },
   'long-term-keys, existing token secret, boundary, path': {
     props: (stack: Stack) => ({

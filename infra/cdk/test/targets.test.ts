@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { Token } from 'aws-cdk-lib';
-import { CACHING_FIELDS, TARGET_FIELDS, functionTarget, targetProblems } from '../lib';
+import { CACHING_FIELDS, MTLS_FIELDS, TARGET_FIELDS, functionTarget, targetProblems } from '../lib';
 import { ACCOUNT, ORDERS_HOST, build } from './helpers';
 
 interface Entry {
@@ -26,14 +26,23 @@ const FROM_FUNCTION: Record<string, string> = {
   signer_role_arn: 'signerRoleArn',
 };
 const CACHING_FROM_FUNCTION = Object.fromEntries(Object.entries(CACHING_FIELDS).map(([k, f]) => [f, k]));
+const MTLS_FROM_FUNCTION: Record<string, string> = Object.fromEntries(Object.entries(MTLS_FIELDS).map(([k, f]) => [f, k]));
+/** The construct's name of a corpus field: `account_id` -> `accountId`, `mtls.ca_certificate_id` -> `mtls.caCertificateId`. */
+function constructField(field: string): string {
+  const [top, sub] = field.split('.', 2);
+  if (sub === undefined) return FROM_FUNCTION[field] ?? field;
+  return `${FROM_FUNCTION[top] ?? top}.${top === 'mtls' ? (MTLS_FROM_FUNCTION[sub] ?? sub) : sub}`;
+}
 
 /** A target of the function's corpus, written as a construct user would write it (camelCase). */
 function asConstructTarget(target: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(
     Object.entries(target).map(([k, v]) => [
       FROM_FUNCTION[k] ?? k,
-      k === 'caching' && typeof v === 'object' && v !== null && !Array.isArray(v)
-        ? Object.fromEntries(Object.entries(v).map(([ck, cv]) => [CACHING_FROM_FUNCTION[ck] ?? ck, cv]))
+      (k === 'caching' || k === 'mtls') && typeof v === 'object' && v !== null && !Array.isArray(v)
+        ? Object.fromEntries(
+            Object.entries(v).map(([ck, cv]) => [(k === 'caching' ? CACHING_FROM_FUNCTION : MTLS_FROM_FUNCTION)[ck] ?? ck, cv]),
+          )
         : v,
     ]),
   );
@@ -48,7 +57,7 @@ describe('the bad-target corpus (tests/fixtures/bad-targets.json)', () => {
   for (const entry of corpus) {
     it(`refuses at synth: ${entry.why}`, () => {
       const target = asConstructTarget(entry.target);
-      const field = FROM_FUNCTION[entry.field] ?? entry.field;
+      const field = constructField(entry.field);
       assert.throws(
         () => build({ targets: [target as never] }),
         (e: Error) => {

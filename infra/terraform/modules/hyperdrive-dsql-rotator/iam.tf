@@ -37,7 +37,7 @@ resource "aws_iam_role_policy" "execution" {
           Sid      = "ReadSecrets"
           Effect   = "Allow"
           Action   = "secretsmanager:GetSecretValue"
-          Resource = [local.token_secret_arn]
+          Resource = [for s in local.secrets : s.arn]
         },
         {
           Sid      = "SendFailedEvents"

@@ -12,7 +12,7 @@ locals {
   region     = data.aws_region.current.id
 
   # The function's target fields (src/config.rs, TARGET_FIELDS) plus cluster_arn (IAM only).
-  target_fields   = ["name", "host", "region", "user", "database", "port", "account_id", "caching", "origin_connection_limit", "cluster_arn"]
+  target_fields   = ["name", "host", "region", "user", "database", "port", "account_id", "caching", "origin_connection_limit", "mtls", "cluster_arn"]
   caching_fields  = ["disabled", "max_age", "stale_while_revalidate"]
   caching_seconds = ["max_age", "stale_while_revalidate"]
   # An AWS region as the function accepts it, a DSQL endpoint, a host name, a DSQL cluster ARN, an IAM role ARN.
@@ -120,7 +120,8 @@ locals {
     }],
   ) : s if length(local.local_clusters) > 0]
 
-  create_token_secret = var.cloudflare_api_token_secret_arn == null
+  # Not created when every target's account has its own token secret (fleet.tf).
+  create_token_secret = var.cloudflare_api_token_secret_arn == null && local.default_token_needed
   token_secret_arn    = local.create_token_secret ? aws_secretsmanager_secret.cloudflare_api_token[0].arn : var.cloudflare_api_token_secret_arn
   # long-term-keys mode: the created keys secret and the signer user.
   signer_keys_secret_arn    = try(aws_secretsmanager_secret.signer_keys[0].arn, null)
@@ -129,7 +130,8 @@ locals {
   reserved_concurrent_executions = coalesce(var.reserved_concurrent_executions, var.signing_mode == "long-term-keys" ? 1 : -1)
   # Each secret with its KMS key (null: the AWS managed key, which needs no grant).
   secrets = concat(
-    [{ arn = local.token_secret_arn, kms_key_arn = var.cloudflare_api_token_secret_kms_key_arn }],
+    local.token_secret_arn == null ? [] : [{ arn = local.token_secret_arn, kms_key_arn = var.cloudflare_api_token_secret_kms_key_arn }],
+    local.account_token_secret_list,
     var.signing_mode == "long-term-keys" ? [{ arn = local.signer_keys_secret_arn, kms_key_arn = var.long_term_keys_secret_kms_key_arn }] : [],
   )
   # kms:Decrypt per key, only through Secrets Manager in the secrets' regions, only for the secrets that key encrypts.
@@ -182,8 +184,9 @@ locals {
   # The targets as the function reads them from HYPERDRIVE_TARGETS: unset (null) fields left out, cluster_arn
   # (IAM only) dropped, signer_role_arn added for clusters in other accounts.
   targets_json = jsonencode([for i, t in var.targets : merge(
-    { for k, v in t : k => v if v != null && !contains(["cluster_arn", "caching"], k) },
+    { for k, v in t : k => v if v != null && !contains(["cluster_arn", "caching", "mtls"], k) },
     try(t.caching, null) == null ? {} : { caching = { for ck, cv in t.caching : ck => cv if cv != null } },
+    try(t.mtls, null) == null ? {} : { mtls = { for mk, mv in t.mtls : mk => mv if mv != null } },
     local.clusters[i].signer_role_arn == null ? {} : { signer_role_arn = local.clusters[i].signer_role_arn },
   )])
 
@@ -191,7 +194,9 @@ locals {
     CLOUDFLARE_ACCOUNT_ID           = var.cloudflare_account_id
     CLOUDFLARE_API_TOKEN_SECRET_ID  = local.token_secret_arn
     CLOUDFLARE_API_TOKEN_SECRET_KEY = var.cloudflare_api_token_secret_key
-    HYPERDRIVE_TARGETS              = local.targets_json
+    CLOUDFLARE_API_TOKEN_SECRET_IDS = length(local.account_token_secrets) == 0 ? null : jsonencode(local.account_token_secrets)
+    HYPERDRIVE_TARGETS              = local.targets_in_layer ? null : local.targets_json
+    HYPERDRIVE_TARGETS_FILE         = local.targets_in_layer ? local.targets_file_path : null
     TOKEN_TTL_SECONDS               = tostring(var.token_ttl_seconds)
     SIGNER_ROLE_ARN                 = local.create_signer_role ? aws_iam_role.signer[0].arn : null
     SIGNER_SESSION_SECONDS          = local.create_signer_role ? tostring(var.signer_session_seconds) : null

@@ -26,6 +26,7 @@ resource "aws_lambda_function" "this" {
   memory_size                    = var.memory_size
   timeout                        = var.timeout_seconds
   reserved_concurrent_executions = local.reserved_concurrent_executions
+  layers                         = local.targets_in_layer ? [aws_lambda_layer_version.targets[0].arn] : null
 
   environment {
     variables = local.environment
@@ -49,8 +50,8 @@ resource "aws_lambda_function" "this" {
   lifecycle {
     # Lambda caps the whole environment at 4 KB; HYPERDRIVE_TARGETS is most of it.
     precondition {
-      condition     = length(local.targets_json) <= 3500
-      error_message = "HYPERDRIVE_TARGETS would be ${length(local.targets_json)} bytes, and Lambda caps a function's whole environment at 4 KB: split the targets over two deployments (distinct function_name)."
+      condition     = local.targets_in_layer || length(local.targets_json) <= 3500
+      error_message = "HYPERDRIVE_TARGETS would be ${length(local.targets_json)} bytes, and Lambda caps a function's whole environment at 4 KB: ship the targets as a file in a layer: ${local.targets_layer_command}."
     }
   }
 }

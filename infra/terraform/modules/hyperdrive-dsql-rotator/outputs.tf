@@ -65,7 +65,7 @@ output "cloudflare_api_token_secret_created" {
 
 output "put_token_command" {
   description = "Command that stores the Cloudflare API token in the secret (reads it from $CLOUDFLARE_API_TOKEN)."
-  value       = "aws secretsmanager put-secret-value --secret-id '${local.token_secret_arn}' --secret-string \"$CLOUDFLARE_API_TOKEN\""
+  value       = local.token_secret_arn == null ? null : "aws secretsmanager put-secret-value --secret-id '${local.token_secret_arn}' --secret-string \"$CLOUDFLARE_API_TOKEN\""
 }
 
 output "schedule_interval_minutes" {

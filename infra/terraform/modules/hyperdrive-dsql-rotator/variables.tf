@@ -8,7 +8,7 @@
 variable "targets" {
   description = <<-EOT
     Hyperdrive configs to keep supplied with tokens: a list of objects with the function's target fields (name, host,
-    region, user, database, port, account_id, caching, origin_connection_limit) plus cluster_arn (IAM only, not passed
+    region, user, database, port, account_id, caching, origin_connection_limit, mtls) plus cluster_arn (IAM only, not passed
     to the function; default derived from the host in this account; required for a cluster in another AWS account,
     which also needs cross_account_signer_roles). Unknown fields and wrong types are refused, as the function does.
   EOT
@@ -218,6 +218,31 @@ variable "targets" {
       try(t.caching.disabled, null) != null && !contains(["true", "false"], jsonencode(try(t.caching.disabled, null))) ? "disabled" :
       try(t.caching.disabled, null) == true && (try(t.caching.max_age, null) != null || try(t.caching.stale_while_revalidate, null) != null) ? "conflict" :
       anytrue([for f in local.caching_seconds : try(t.caching[f], null) != null && !can(regex("^[0-9]+$", jsonencode(try(t.caching[f], null))))]) ? "seconds" : "ok",
+    "type") != "ok"])
+  }
+  # mtls: Hyperdrive's { sslmode = "require" | "verify-ca" | "verify-full", ca_certificate_id, mtls_certificate_id }.
+  validation {
+    condition = !startswith(jsonencode(var.targets), "[") || alltrue([for t in var.targets : try(
+      try(t.mtls, null) == null ? "ok" :
+      !startswith(jsonencode(t.mtls), "{") ? "type" :
+      length(setsubtract(keys(t.mtls), local.mtls_fields)) > 0 ? "unknown" :
+      anytrue([for f in local.mtls_fields : try(t.mtls[f], null) != null && !startswith(jsonencode(try(t.mtls[f], null)), "\"")]) ? "string" :
+      anytrue([for f in local.mtls_fields : try(t.mtls[f], null) != null && !can(regex("^[\\x{21}-\\x{7e}]{1,128}$", try(t.mtls[f], "")))]) ? "text" :
+      try(t.mtls.sslmode, null) != null && !contains(local.sslmodes, try(t.mtls.sslmode, "")) ? "sslmode" : "ok",
+    "type") == "ok" if can(keys(t))])
+    error_message = join("\n", [for i, t in var.targets : format("%s: %s", format("targets[%v]%s", i, try(startswith(jsonencode(t.name), "\"") ? format(" %s", jsonencode(t.name)) : "", "")), try(
+      !startswith(jsonencode(t.mtls), "{") ? format("mtls is %s, not an object; use { sslmode = \"verify-full\", ca_certificate_id = \"<id from wrangler cert upload certificate-authority>\" }.", jsonencode(t.mtls)) :
+      length(setsubtract(keys(t.mtls), local.mtls_fields)) > 0 ? format("mtls.%s is not a field of mtls; remove it (fields: %s).", tolist(setsubtract(keys(t.mtls), local.mtls_fields))[0], join(", ", local.mtls_fields)) :
+      anytrue([for f in local.mtls_fields : try(t.mtls[f], null) != null && !startswith(jsonencode(try(t.mtls[f], null)), "\"")]) ? format("mtls.%s is %s, not a string; write it in quotes.", [for f in local.mtls_fields : f if try(t.mtls[f], null) != null && !startswith(jsonencode(try(t.mtls[f], null)), "\"")][0], jsonencode([for f in local.mtls_fields : t.mtls[f] if try(t.mtls[f], null) != null && !startswith(jsonencode(try(t.mtls[f], null)), "\"")][0])) :
+      anytrue([for f in local.mtls_fields : try(t.mtls[f], null) != null && !can(regex("^[\\x{21}-\\x{7e}]{1,128}$", try(t.mtls[f], "")))]) ? format("mtls.%s %s is empty, longer than 128 characters or has spaces or control characters; give the id Cloudflare printed (e.g. 00000000-0000-0000-0000-000000000000), or leave the field out.", [for f in local.mtls_fields : f if try(t.mtls[f], null) != null && !can(regex("^[\\x{21}-\\x{7e}]{1,128}$", try(t.mtls[f], "")))][0], jsonencode([for f in local.mtls_fields : t.mtls[f] if try(t.mtls[f], null) != null && !can(regex("^[\\x{21}-\\x{7e}]{1,128}$", try(t.mtls[f], "")))][0])) :
+      format("mtls.sslmode %s is not an SSL mode Hyperdrive accepts; use one of %s (verify-full is recommended for DSQL).", jsonencode(t.mtls.sslmode), join(", ", local.sslmodes)),
+      "mtls is not an object.")) if can(keys(t)) && try(
+      try(t.mtls, null) == null ? "ok" :
+      !startswith(jsonencode(t.mtls), "{") ? "type" :
+      length(setsubtract(keys(t.mtls), local.mtls_fields)) > 0 ? "unknown" :
+      anytrue([for f in local.mtls_fields : try(t.mtls[f], null) != null && !startswith(jsonencode(try(t.mtls[f], null)), "\"")]) ? "string" :
+      anytrue([for f in local.mtls_fields : try(t.mtls[f], null) != null && !can(regex("^[\\x{21}-\\x{7e}]{1,128}$", try(t.mtls[f], "")))]) ? "text" :
+      try(t.mtls.sslmode, null) != null && !contains(local.sslmodes, try(t.mtls.sslmode, "")) ? "sslmode" : "ok",
     "type") != "ok"])
   }
   # Names are unique per Cloudflare account (each is one Hyperdrive config).

@@ -713,7 +713,7 @@ run "long_term_keys_secret_and_its_rotation" {
   }
   assert {
     condition = [for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [s.Action, s.Resource] if can(regex("^(iam|secretsmanager):", try(s.Action[0], s.Action)))] == [
-      ["secretsmanager:GetSecretValue", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created"]],
+      ["secretsmanager:GetSecretValue", ["arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/cloudflare-api-token-Created", "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"]],
       [["iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:ListAccessKeys", "iam:UpdateAccessKey"], "arn:aws:iam::111122223333:user/hyperdrive-dsql-rotator-signer-us-east-1"],
       [["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"], "arn:aws:secretsmanager:us-east-1:111122223333:secret:hyperdrive-dsql-rotator/signer-keys-Keys01"],
     ]

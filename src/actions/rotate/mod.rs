@@ -206,11 +206,18 @@ pub async fn rotate_all<C: HyperdriveConfigs>(
         .map(|(i, t)| {
             let listing = &listings[t.account_id.as_str()];
             async move {
-                let result = AssertUnwindSafe(rotate_one(api, t, listing, signing, dry_run))
+                let result = AssertUnwindSafe(write_one(api, t, listing, signing, dry_run))
                     .catch_unwind()
                     .await
                     .unwrap_or_else(|_| failed(t, ErrorKind::Internal, PANICKED, vec![]));
-                (i, result)
+                let modified_on = listed_modified_on(t, listing);
+                (
+                    i,
+                    TargetResult {
+                        modified_on,
+                        ..result
+                    },
+                )
             }
         })
         .buffer_unordered(max_concurrency)
@@ -222,26 +229,19 @@ pub async fn rotate_all<C: HyperdriveConfigs>(
     results
 }
 
-async fn rotate_one<C: HyperdriveConfigs>(
-    api: &C,
+/// When the config last changed, as listed: what a token this run could not replace is estimated
+/// from.
+fn listed_modified_on(
     target: &Target,
     listing: &Result<Vec<ConfigSummary>, ApiError>,
-    signing: &Signing<'_>,
-    dry_run: bool,
-) -> TargetResult {
-    // When the config last changed, as listed: what a token this run could not replace is
-    // estimated from.
-    let modified_on = listing.as_ref().ok().and_then(|l| {
+) -> Option<String> {
+    listing.as_ref().ok().and_then(|l| {
         let mut same = l.iter().filter(|c| c.name == target.name);
         match (same.next(), same.next()) {
             (Some(one), None) => one.modified_on.clone(),
             _ => None,
         }
-    });
-    TargetResult {
-        modified_on,
-        ..write_one(api, target, listing, signing, dry_run).await
-    }
+    })
 }
 
 async fn write_one<C: HyperdriveConfigs>(

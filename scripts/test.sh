@@ -19,11 +19,14 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 ensure_venv
 install_prism
 
-step "building the release binary (the end-to-end tests run it)"
-cargo build --quiet --release --bin hyperdrive-dsql-rotator
+# The release zip first: built twice by release.sh (cargo lambda, one build), the same bytes both times. Its
+# bootstrap, the very binary that ships, is what the end-to-end tests and the infra checks run.
+step "release zips reproducible (scripts/check-release.sh: release.sh twice, one build)"
+./scripts/check-release.sh
+export ROTATOR_RELEASE_BIN="$ROOT/target/lambda/x86_64/hyperdrive-dsql-rotator/bootstrap"
 
-step "cargo test --workspace"
-ROTATOR_RELEASE_BIN="$ROOT/target/release/hyperdrive-dsql-rotator" cargo test --quiet --workspace
+step "cargo test --workspace (the end-to-end tests run the release zip's bootstrap)"
+cargo test --quiet --workspace
 
 if [ -f infra/test.sh ]; then
   step "infrastructure checks (infra/test.sh)"
@@ -32,8 +35,5 @@ fi
 
 step "actionlint over .github/workflows (with shellcheck on their run: scripts)"
 actionlint .github/workflows/*.yml
-
-step "release zips reproducible (scripts/check-release.sh: release.sh twice, one build)"
-./scripts/check-release.sh
 
 say "all checks passed in $((SECONDS - started)) s"

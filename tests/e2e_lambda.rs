@@ -1,5 +1,5 @@
-//! The deployed artefact end to end: the release binary (`ROTATOR_RELEASE_BIN`, built by
-//! scripts/test.sh; else the test profile's binary) runs in Lambda mode against the Lambda Runtime API
+//! The deployed artefact end to end: the release binary (`ROTATOR_RELEASE_BIN`: scripts/test.sh
+//! gives the release zip's bootstrap; else the test profile's binary) runs in Lambda mode against the Lambda Runtime API
 //! emulator, moto and the Hyperdrive emulator, and is driven the way AWS drives it.
 
 mod support;

@@ -4,13 +4,11 @@
 
 use super::rotate::{self, watch, Pushed};
 use super::tokens::{self, Group};
-use crate::cloudflare::{ConfigSummary, HyperdriveConfigs};
+use crate::cloudflare::ConfigSummary;
 use crate::config::Target;
 use crate::context::Context;
 use crate::redact::Secret;
 use crate::report::{ErrorKind, Outcome, Report, TargetResult};
-use futures_util::stream::{self, StreamExt};
-use std::collections::HashMap;
 use tokio::time::Instant;
 
 /// Reads the state of `targets`.
@@ -30,28 +28,12 @@ async fn read(ctx: &Context, group: &Group, token: Secret, deadline: Instant) ->
         Ok(expires) => expires,
         Err(message) => return Pushed::failed(targets, ErrorKind::CloudflareAuth, &message),
     };
-    let accounts = group.accounts();
-    let listings: HashMap<&str, _> = stream::iter(accounts)
-        .map(|account| {
-            let api = &api;
-            async move { (account, api.list(account).await) }
-        })
-        .buffer_unordered(ctx.settings.max_concurrency)
-        .collect()
-        .await;
+    let listings = rotate::list_accounts(&api, targets, ctx.settings.max_concurrency).await;
     let results = targets
         .iter()
         .map(|t| match &listings[t.account_id.as_str()] {
             Ok(listing) => state_of(t, listing),
-            Err(e) => rotate::failed(
-                t,
-                e.kind,
-                &format!(
-                    "could not list the Hyperdrive configs of account {}: {}",
-                    t.account_id, e.message
-                ),
-                e.codes.clone(),
-            ),
+            Err(e) => rotate::listing_failed(t, e),
         })
         .collect();
     Pushed {

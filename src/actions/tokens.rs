@@ -3,7 +3,7 @@
 //! the same time. A token that cannot be read, or that Cloudflare says is expired, disabled or
 //! unknown, fails only its own group's targets, with a message naming the accounts and the secret.
 
-use super::rotate::{aws_failure, within, Pushed};
+use super::rotate::{accounts_of, aws_failure, within, Pushed};
 use crate::config::Target;
 use crate::context::Context;
 use crate::redact::Secret;
@@ -23,10 +23,7 @@ pub(crate) struct Group {
 impl Group {
     /// The accounts of this group, sorted, for messages.
     pub fn accounts(&self) -> Vec<&str> {
-        let mut a: Vec<&str> = self.targets.iter().map(|t| t.account_id.as_str()).collect();
-        a.sort_unstable();
-        a.dedup();
-        a
+        accounts_of(&self.targets)
     }
 }
 

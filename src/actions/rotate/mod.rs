@@ -182,6 +182,36 @@ pub(crate) fn report(
     }
 }
 
+/// The Cloudflare accounts of `targets`, each once, sorted.
+pub(crate) fn accounts_of(targets: &[Target]) -> Vec<&str> {
+    let mut accounts: Vec<&str> = targets.iter().map(|t| t.account_id.as_str()).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    accounts
+}
+
+/// Each account's configs, every account of `targets` listed once, `max_concurrency` at a time.
+pub(crate) async fn list_accounts<'t, C: HyperdriveConfigs>(
+    api: &C,
+    targets: &'t [Target],
+    max_concurrency: usize,
+) -> HashMap<&'t str, Result<Vec<ConfigSummary>, ApiError>> {
+    stream::iter(accounts_of(targets))
+        .map(|account| async move { (account, api.list(account).await) })
+        .buffer_unordered(max_concurrency)
+        .collect()
+        .await
+}
+
+/// A target whose account could not be listed.
+pub(crate) fn listing_failed(target: &Target, e: &ApiError) -> TargetResult {
+    let message = format!(
+        "could not list the Hyperdrive configs of account {}: {}",
+        target.account_id, e.message
+    );
+    failed(target, e.kind, &message, e.codes.clone())
+}
+
 /// Lists each account once, then works on every target, `max_concurrency` at a time. The results
 /// keep the targets' order.
 pub async fn rotate_all<C: HyperdriveConfigs>(
@@ -191,14 +221,7 @@ pub async fn rotate_all<C: HyperdriveConfigs>(
     dry_run: bool,
     max_concurrency: usize,
 ) -> Vec<TargetResult> {
-    let mut accounts: Vec<&str> = targets.iter().map(|t| t.account_id.as_str()).collect();
-    accounts.sort_unstable();
-    accounts.dedup();
-    let listings: HashMap<&str, Result<Vec<ConfigSummary>, ApiError>> = stream::iter(accounts)
-        .map(|account| async move { (account, api.list(account).await) })
-        .buffer_unordered(max_concurrency)
-        .collect()
-        .await;
+    let listings = list_accounts(api, targets, max_concurrency).await;
 
     // Unordered, so that one slow target does not hold the others' places. A panic (a bug) on one
     // target fails that target only: the others' results still reach the report.
@@ -253,13 +276,7 @@ async fn write_one<C: HyperdriveConfigs>(
 ) -> TargetResult {
     let listing = match listing {
         Ok(l) => l,
-        Err(e) => {
-            let message = format!(
-                "could not list the Hyperdrive configs of account {}: {}",
-                target.account_id, e.message
-            );
-            return failed(target, e.kind, &message, e.codes.clone());
-        }
+        Err(e) => return listing_failed(target, e),
     };
     let write = match decide(target, listing, dry_run) {
         Decision::Write(write) => write,

@@ -54,9 +54,12 @@ async fn each_result_says_until_when_its_config_holds_a_working_token() {
         .duration_since(w.clock)
         .unwrap()
         .as_secs();
+    // The least over both targets, the failed one included: orders-db's pushed token has exactly
+    // 7200 s from the fixed clock, users-db's estimate at least that (its config was modified at or
+    // after the clock's second, later on a slow machine).
     assert_eq!(
         report.min_seconds_to_dark,
-        Some(left),
+        Some(left.min(7200)),
         "failed targets count"
     );
 }

@@ -3,73 +3,30 @@
 # stand-ins: moto (Secrets Manager, STS) and the Hyperdrive API emulator, all on 127.0.0.1.
 # Installs what it needs into ignored folders (.venv, target/); stops everything it started.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/stand-ins.sh"   # lib.sh, the stand-ins and their targets
 cd "$ROOT"
 
-ACCOUNT=0123456789abcdef0123456789abcdef
-ACCOUNT_2=fedcba9876543210fedcba9876543210
-ORDERS_HOST=abcdefghijklmnopqrstuvwxyz.dsql.us-east-1.on.aws
-USERS_HOST=zyxwvutsrqponmlkjihgfedcba.dsql.us-west-2.on.aws
-ANALYTICS_HOST=analyticsclusterid0000000.dsql.eu-west-1.on.aws
-SIGNER_ROLE=arn:aws:iam::123456789012:role/hyperdrive-dsql-signer
-TARGETS='[{"name":"orders-db","host":"'$ORDERS_HOST'"},
- {"name":"users-db","host":"'$USERS_HOST'","user":"app"},
- {"name":"analytics-db","host":"'$ANALYTICS_HOST'","account_id":"'$ACCOUNT_2'","caching":{"disabled":true}}]'
 view() { "$VENV/bin/python" scripts/demo_view.py "$@"; }
-title() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+title() {
+  if [ -t 1 ]; then printf '\n\033[1m%s\033[0m\n' "$*"; else printf '\n%s\n' "$*"; fi
+}
 
 title "hyperdrive-dsql-rotator: local demo"
 echo "  The real function runs as a Lambda (cargo lambda watch) against moto (Secrets Manager, STS)"
 echo "  and the Hyperdrive API emulator, all on 127.0.0.1. Nothing leaves this machine."
 
 ensure_venv
-say "building the function and the emulator (the first time takes a few minutes)"
-cargo build --quiet --bins -p hyperdrive-dsql-rotator -p hyperdrive-emulator
+# The function is built once, as `cargo run --bin` inside cargo lambda watch builds it (on its own: built together
+# with the emulator, cargo would unify their features and watch would build it again).
+say "building the function (the first time takes a few minutes)"
+cargo build --quiet --bin hyperdrive-dsql-rotator
+start_stand_ins "$RUN_DIR/demo.env"
 
-say "starting moto and the Hyperdrive emulator"
-start_moto
-export DEMO_CLOUDFLARE_TOKEN="demo-$(python3 -c 'import secrets; print(secrets.token_urlsafe(30))')"
-EMU_PORT="$(free_port)"
-start_bg emulator target/debug/hyperdrive-emulator --listen "127.0.0.1:$EMU_PORT" --token-env DEMO_CLOUDFLARE_TOKEN
-EMU="http://127.0.0.1:$EMU_PORT"
-wait_http "$EMU/__admin/configs" 30 emulator
-
-say "storing the Cloudflare API token in Secrets Manager (moto) as demo/cloudflare-api-token"
-"$VENV/bin/python" - "$MOTO_URL" <<'PY'
-import json, os, sys, boto3
-sm = boto3.client("secretsmanager", endpoint_url=sys.argv[1], region_name="us-east-1",
-                  aws_access_key_id="demo", aws_secret_access_key="demo")
-sm.create_secret(Name="demo/cloudflare-api-token",
-                 SecretString=json.dumps({"api_token": os.environ["DEMO_CLOUDFLARE_TOKEN"]}))
-# The signer role, in moto's IAM: revoke puts its deny policy on it.
-iam = boto3.client("iam", endpoint_url=sys.argv[1], region_name="us-east-1",
-                   aws_access_key_id="demo", aws_secret_access_key="demo")
-iam.create_role(RoleName="hyperdrive-dsql-signer", AssumeRolePolicyDocument=json.dumps({
-    "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                                            "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}]}))
-PY
-
-# users-db already exists, made by hand in the dashboard; Workers are bound to its id.
-curl -sf -X POST "$EMU/__admin/configs/$ACCOUNT" -H 'content-type: application/json' \
-  -d '{"name":"users-db","origin":{"scheme":"postgres","host":"'$USERS_HOST'","port":5432,"database":"postgres","user":"app"}}' >/dev/null
-
-cat >"$RUN_DIR/demo.env" <<ENV
-AWS_REGION=us-east-1
-AWS_ACCESS_KEY_ID=AKIADEMOEXECUTIONROLE
-AWS_SECRET_ACCESS_KEY=demo-execution-role-secret
-AWS_ENDPOINT_URL=$MOTO_URL
-AWS_EC2_METADATA_DISABLED=true
-AWS_LAMBDA_LOG_FORMAT=JSON
-CLOUDFLARE_ACCOUNT_ID=$ACCOUNT
-CLOUDFLARE_API_TOKEN_SECRET_ID=demo/cloudflare-api-token
-CLOUDFLARE_API_BASE_URL=$EMU/client/v4
-SIGNER_ROLE_ARN=$SIGNER_ROLE
-HYPERDRIVE_TARGETS='$(echo "$TARGETS" | tr -d '\n')'
-ENV
 LAMBDA_PORT="$(free_port)"
 say "starting the function under cargo lambda watch"
 start_bg watch cargo lambda watch --timeout 120 -A 127.0.0.1 -P "$LAMBDA_PORT" --env-file "$RUN_DIR/demo.env"
-wait_http "http://127.0.0.1:$LAMBDA_PORT/" 120 watch
+# Ready when its Runtime API server listens (probing it with a request would log an ERROR line).
+wait_log watch 'starting Runtime server' 120
 
 # invoke NAME EVENT_FILE: invokes the function; the response (the run report) goes to .run/NAME.json.
 invoke() {

@@ -25,8 +25,20 @@ _cleanup() {
 trap _cleanup EXIT
 trap 'exit 130' INT TERM
 
-# say "message": a progress line on stderr.
-say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+# say "message": a progress line on stderr, in colour only on a terminal.
+say() {
+  if [ -t 2 ]; then printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; else printf '==> %s\n' "$*" >&2; fi
+}
+
+# make_venv: creates .venv unless it is there, saying what to install when Python's venv module is missing.
+make_venv() {
+  [ ! -x "$VENV/bin/python" ] || return 0
+  if ! python3 -m venv "$VENV"; then
+    rm -rf "$VENV"
+    echo "error: python3 -m venv failed: on Debian and Ubuntu, install python3-venv (sudo apt install python3-venv)" >&2
+    exit 1
+  fi
+}
 
 # ensure_venv: creates .venv and installs requirements-dev.txt (plus extra requirement files given
 # as arguments) when they changed since the last install.
@@ -37,13 +49,26 @@ ensure_venv() {
     return 0
   fi
   say "installing Python tools into .venv (moto, cargo-lambda${*:+, and more})"
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+  make_venv
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
   local f
   for f in "${files[@]}"; do
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$f"
   done
   echo "$want" >"$stamp"
+}
+
+# ensure_cargo_lambda: cargo-lambda into .venv, at the version requirements-dev.txt pins, when it is not there yet.
+# Only that one: the other dev tools are not needed to build or deploy, and not all have wheels for every platform.
+ensure_cargo_lambda() {
+  local pin
+  pin="$(grep -E '^cargo-lambda==' "$ROOT/requirements-dev.txt")"
+  if [ "$("$VENV/bin/cargo-lambda" lambda --version 2>/dev/null | awk '{print $2}')" = "${pin#cargo-lambda==}" ]; then
+    return 0
+  fi
+  say "installing $pin into .venv"
+  make_venv
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$pin"
 }
 
 # free_port: prints a free TCP port on 127.0.0.1.
@@ -70,12 +95,34 @@ wait_http() {
   return 1
 }
 
-# start_bg NAME COMMAND...: starts COMMAND in the background, logging to .run/NAME.log; its PID is
-# stopped when the script exits.
+# wait_log NAME PATTERN SECONDS: waits until the background server NAME's log (.run/NAME.log) has a line matching
+# the extended regex PATTERN, failing at once with the log's end if NAME has exited.
+wait_log() {
+  local name="$1" pattern="$2" secs="${3:-30}" i
+  for ((i = 0; i < secs * 10; i++)); do
+    if grep -Eq -- "$pattern" "$RUN_DIR/$name.log" 2>/dev/null; then
+      return 0
+    fi
+    if ! kill -0 "${_server_pid[$name]}" 2>/dev/null; then
+      echo "error: $name exited before it was ready; its log (.run/$name.log) ends with:" >&2
+      tail -n 20 "$RUN_DIR/$name.log" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "error: $name was not ready within ${secs}s; see .run/$name.log" >&2
+  return 1
+}
+
+# start_bg NAME COMMAND...: starts COMMAND in the background, logging to .run/NAME.log in plain text (colour is
+# turned off where a program lets it be, and stripped where it does not: moto's server colours its warnings); its
+# process group is stopped when the script exits.
 start_bg() {
   local name="$1"
   shift
-  setsid "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  # shellcheck disable=SC2016 # the inner script's "$@" is expanded by the inner bash
+  NO_COLOR=1 CARGO_TERM_COLOR=never setsid bash -c '"$@" 2>&1 </dev/null | sed -u "s/\x1b\[[0-9;]*[A-Za-z]//g"' \
+    bash "$@" >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   _pids+=("$!")
   _server_pid[$name]=$!
 }

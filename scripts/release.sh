@@ -38,15 +38,6 @@ triple_of() {
   esac
 }
 
-# cargo-lambda (with zig as its linker) into .venv, at the version requirements-dev.txt pins. Only that one: the
-# other dev tools are not needed here and not all have wheels for every platform.
-ensure_cargo_lambda() {
-  local pin
-  pin="$(grep -E '^cargo-lambda==' "$ROOT/requirements-dev.txt")"
-  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$pin"
-}
-
 version="$(cargo metadata --no-deps --format-version 1 --locked |
   python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == sys.argv[1]))' "$NAME")"
 commit="$(git rev-parse HEAD)"

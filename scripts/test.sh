@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, clippy -D warnings, unit, integration and end-to-end
 # tests (against moto and the Hyperdrive emulator on 127.0.0.1), the contract test against
-# Cloudflare's schema, and the infrastructure checks. Installs what it needs into ignored folders;
+# Cloudflare's schema, the READMEs' shell blocks, and the infrastructure checks. Installs what it needs into ignored folders;
 # the tests start the servers they need themselves (tests/support/servers.rs) and stop them by PID.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -27,6 +27,11 @@ export ROTATOR_RELEASE_BIN="$ROOT/target/lambda/x86_64/hyperdrive-dsql-rotator/b
 
 step "cargo test --workspace (the end-to-end tests run the release zip's bootstrap)"
 cargo test --quiet --workspace
+
+# Every shell block of README.md and infra/README.md, as a reader would run it (the demo, the stand-ins by hand, the
+# command line, the recipes against the stand-ins), or marked as needing a real account (scripts/docs_test.py).
+step "the READMEs' shell blocks (scripts/docs_test.py)"
+"$VENV/bin/python" scripts/docs_test.py
 
 if [ -f infra/test.sh ]; then
   step "infrastructure checks (infra/test.sh)"

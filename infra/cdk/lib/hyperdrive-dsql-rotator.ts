@@ -304,7 +304,8 @@ export class HyperdriveDsqlRotator extends Construct {
       createdSecret = new secretsmanager.CfnSecret(this, 'CloudflareApiToken', {
         description:
           'Cloudflare API token (Hyperdrive write) for hyperdrive-dsql-rotator; created empty: ' +
-          'aws secretsmanager put-secret-value --secret-id <this ARN> --secret-string <token>',
+          'read -rs CLOUDFLARE_API_TOKEN, then aws secretsmanager put-secret-value --secret-id <this ARN> ' +
+          '--secret-string "$CLOUDFLARE_API_TOKEN" (the token stays out of the shell history)',
         kmsKeyId: tokenKey?.keyArn,
       });
       Validations.of(createdSecret).acknowledge({
@@ -714,7 +715,8 @@ export class HyperdriveDsqlRotator extends Construct {
       new CfnOutput(this, 'CloudflareApiTokenSecretArn', {
         value: this.apiTokenSecret.secretFullArn!,
         description: createdSecret
-          ? 'Created empty: aws secretsmanager put-secret-value --secret-id <this> --secret-string <token>'
+          ? 'Created empty: read -rs CLOUDFLARE_API_TOKEN, then aws secretsmanager put-secret-value --secret-id <this> ' +
+            '--secret-string "$CLOUDFLARE_API_TOKEN"'
           : 'The existing secret the function reads',
       });
     }

@@ -14,6 +14,7 @@ the same targets give the same zip (and no new layer version). Standard library 
 """
 import argparse
 import json
+import os
 import re
 import sys
 import zipfile
@@ -44,6 +45,8 @@ def write_layer(text, out):
     info = zipfile.ZipInfo(FILE_NAME, date_time=(1980, 1, 1, 0, 0, 0))
     info.external_attr = 0o100644 << 16
     info.compress_type = zipfile.ZIP_DEFLATED
+    if os.path.dirname(out):
+        os.makedirs(os.path.dirname(out), exist_ok=True)  # --out build/layer.zip in a fresh checkout
     with zipfile.ZipFile(out, "w") as z:
         z.writestr(info, text)
     with open(out + ".json", "w", encoding="utf-8") as f:

@@ -13,6 +13,10 @@ say "building release binaries: the product, the bare function, both emulators"
 # together), then the rest.
 cargo build --quiet --release -p hyperdrive-dsql-rotator
 cargo build --quiet --release -p bare-lambda -p hyperdrive-emulator -p lambda-runtime-emulator
+say "building the release zip (scripts/release.sh): its sizes are what is deployed"
+./scripts/release.sh --arch "$(uname -m | sed 's/aarch64/arm64/')" --out target/bench-release >/dev/null
+DEPLOYED_ZIP="$(ls target/bench-release/hyperdrive-dsql-rotator-*.zip)"
+export DEPLOYED_ZIP
 say "starting moto (Secrets Manager) on loopback"
 start_moto
 say "measuring (a few minutes)"

@@ -26,8 +26,9 @@ Each ID has an entry in the fixture (tests/fixtures/docs-blocks.json) that fills
     timeout      seconds (default 600)
 
 The blocks get the caller's environment without this project's .venv on the PATH (a reader's shell does not have it)
-and without the test harness's variables. Usage: python3 scripts/docs_test.py [--list] [--only=ID,ID] [FILE.md ...]
-(default: README.md and infra/README.md). Each block's output is kept in .run/docs/<ID>.log.
+and without the test harness's variables. Also checked: the recipes' `scripts/cargo-lambda deploy` refuses to deploy
+without deploy/lambda.env, or with the example unchanged. Usage: python3 scripts/docs_test.py [--list] [--only=ID,ID] [FILE.md ...]
+(default: README.md, infra/README.md and infra/cdk/README.md). Each block's output is kept in .run/docs/<ID>.log.
 """
 
 import json
@@ -41,7 +42,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURE = os.path.join(ROOT, "tests", "fixtures", "docs-blocks.json")
 LOGS = os.path.join(ROOT, ".run", "docs")
-DEFAULT_FILES = ["README.md", "infra/README.md"]
+DEFAULT_FILES = ["README.md", "infra/README.md", "infra/cdk/README.md"]
 SHELLS = {"sh", "bash", "shell", "console", "zsh"}
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([^\s`]*)")
 MARK = re.compile(r"^\s*<!--\s*docs:\s*(run|background|real-account|skip)\b\s*(.*?)\s*-->\s*$")
@@ -226,6 +227,30 @@ class Runner:
                 proc.wait()
 
 
+def deploy_guard():
+    """The recipes' deploy refuses to deploy a function with no configuration: scripts/cargo-lambda deploy, in a copy
+    of the scripts (so that a developer's own deploy/lambda.env is never used), without deploy/lambda.env and with
+    the example copied unchanged. Returns a list of problems."""
+    import shutil
+    import tempfile
+    problems = []
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(d, "scripts"))
+        os.makedirs(os.path.join(d, "deploy"))
+        shutil.copy(os.path.join(ROOT, "deploy", "lambda.env.example"), os.path.join(d, "deploy"))
+        shutil.copy(os.path.join(ROOT, "requirements-dev.txt"), d)
+        for case, want in (("missing", "deploy/lambda.env is missing"), ("example", "still the example")):
+            if case == "example":
+                shutil.copy(os.path.join(d, "deploy", "lambda.env.example"), os.path.join(d, "deploy", "lambda.env"))
+            out = subprocess.run([os.path.join(d, "scripts", "cargo-lambda"), "deploy", "--iam-role",
+                                  "arn:aws:iam::123456789012:role/x"], cwd=d, env=base_env(), capture_output=True,
+                                 text=True, timeout=60)
+            if out.returncode != 2 or want not in out.stderr or "fix:" not in out.stderr:
+                problems.append(f"scripts/cargo-lambda deploy with deploy/lambda.env {case}: exit {out.returncode}, "
+                                f"stderr {out.stderr.strip()[:300]!r}; want exit 2 saying {want!r} and the fix")
+    return problems
+
+
 def main(argv):
     listing = "--list" in argv
     only = set()
@@ -272,6 +297,11 @@ def main(argv):
 
     os.makedirs(LOGS, exist_ok=True)
     runner = Runner(fixture)
+    for problem in deploy_guard():
+        print(f"FAIL  {problem}")
+        runner.failures += 1
+    if not runner.failures:
+        print("PASS  scripts/cargo-lambda deploy refuses without deploy/lambda.env, and with the example unchanged")
     runner.blocks_by_id = ids
     try:
         for b in blocks:

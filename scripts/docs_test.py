@@ -118,12 +118,29 @@ def read_env_file(path):
     return env
 
 
+AWS_CLI_VENV = os.path.join(ROOT, ".venv", "aws-cli")
+
+
 def base_env():
     env = {k: v for k, v in os.environ.items() if k not in HARNESS_VARS}
     venv = os.path.join(ROOT, ".venv")
-    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                  if p and not os.path.abspath(p).startswith(venv))
+    path = [p for p in env.get("PATH", "").split(os.pathsep) if p and not os.path.abspath(p).startswith(venv)]
+    if os.path.isdir(AWS_CLI_VENV):
+        path.append(os.path.join(AWS_CLI_VENV, "bin"))  # last: only its `aws` is wanted, not its python
+    env["PATH"] = os.pathsep.join(path)
     return env
+
+
+def ensure_aws_cli():
+    """The recipes' `aws` commands need the AWS CLI, which a reader deploying has; where this machine has none, the
+    CLI (v1, from PyPI) goes into its own venv under .venv, put at the end of the blocks' PATH."""
+    import shutil
+    if shutil.which("aws", path=base_env()["PATH"]):
+        return
+    print("installing the AWS CLI (awscli from PyPI) into .venv/aws-cli for the recipes' aws commands", flush=True)
+    subprocess.run([sys.executable, "-m", "venv", AWS_CLI_VENV], check=True)
+    subprocess.run([os.path.join(AWS_CLI_VENV, "bin", "python"), "-m", "pip", "install", "--quiet",
+                    "--disable-pip-version-check", "awscli"], check=True)
 
 
 class Runner:
@@ -296,6 +313,8 @@ def main(argv):
         return 0
 
     os.makedirs(LOGS, exist_ok=True)
+    began = time.monotonic()
+    ensure_aws_cli()
     runner = Runner(fixture)
     for problem in deploy_guard():
         print(f"FAIL  {problem}")
@@ -325,7 +344,7 @@ def main(argv):
             runner.report(b, ok, why, time.monotonic() - start)
     finally:
         runner.stop_background()
-    print(summary)
+    print(f"{summary}; {time.monotonic() - began:.0f} s in all")
     if runner.failures:
         print(f"{runner.failures} block(s) failed; their output is in .run/docs/")
         return 1

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check of the project: formatting, clippy -D warnings, unit, integration and end-to-end
 # tests (against moto and the Hyperdrive emulator on 127.0.0.1), the contract test against
-# Cloudflare's schema, the READMEs' shell blocks, and the infrastructure checks. Installs what it needs into ignored folders;
-# the tests start the servers they need themselves (tests/support/servers.rs) and stop them by PID.
+# Cloudflare's schema, the READMEs' shell blocks, and the infrastructure checks. Installs what it
+# needs into ignored folders; the tests start the servers they need themselves
+# (tests/support/servers.rs, scripts/docs_test.py) and stop them by PID.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

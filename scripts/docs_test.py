@@ -174,13 +174,21 @@ class Runner:
             env.update(read_env_file(os.path.join(ROOT, fx["env_file"])))
         return env
 
+    def spawn(self, block, fx, log):
+        """Starts the block in its own session (stopped as a group), its output in `log`, its stdin the fixture's."""
+        stdin = open(os.path.join(ROOT, fx["stdin_file"]), "rb") if fx.get("stdin_file") else subprocess.DEVNULL
+        with open(log, "w") as out:
+            proc = subprocess.Popen(["bash", "-c", self.script_of(block, fx)],
+                                    cwd=os.path.join(ROOT, fx.get("cwd", ".")), env=self.env_of(fx), stdin=stdin,
+                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        if stdin is not subprocess.DEVNULL:
+            stdin.close()
+        return proc
+
     def start_background(self, block):
         fx = self.fixture[block.arg]
         log = os.path.join(LOGS, block.arg + ".log")
-        out = open(log, "w")
-        proc = subprocess.Popen(["bash", "-c", self.script_of(block, fx)], cwd=os.path.join(ROOT, fx.get("cwd", ".")),
-                                env=self.env_of(fx), stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = self.spawn(block, fx, log)
         self.background[block.arg] = (proc, log)
         ready = re.compile(fx["ready"], re.M)
         deadline = time.monotonic() + fx.get("timeout", 600)
@@ -204,17 +212,13 @@ class Runner:
                 if not ok:
                     return False, f"{need} did not start"
         log = os.path.join(LOGS, block.arg + ".log")
-        stdin = open(os.path.join(ROOT, fx["stdin_file"]), "rb") if fx.get("stdin_file") else subprocess.DEVNULL
-        with open(log, "w") as out:
-            proc = subprocess.Popen(["bash", "-c", self.script_of(block, fx)],
-                                    cwd=os.path.join(ROOT, fx.get("cwd", ".")), env=self.env_of(fx), stdin=stdin,
-                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-            try:
-                rc = proc.wait(timeout=fx.get("timeout", 600))
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-                return False, f"still running after {fx.get('timeout', 600)} s"
+        proc = self.spawn(block, fx, log)
+        try:
+            rc = proc.wait(timeout=fx.get("timeout", 600))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return False, f"still running after {fx.get('timeout', 600)} s"
         if rc != 0:
             return False, f"exit status {rc}"
         if fx.get("expect") and not re.search(fx["expect"], open(log, encoding="utf-8", errors="replace").read(),
